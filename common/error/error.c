@@ -28,14 +28,18 @@ int cf_error_set(int code, const char *fmt, ...)
 
 int cf_error_wrap(int code, const char *fmt, ...)
 {
-	char prefix[MSG_MAX], old[MSG_MAX];
+	char old[MSG_MAX];
+	size_t n;
 	va_list ap;
 
 	memcpy(old, last_msg, sizeof(old));
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
 	va_end(ap);
-	snprintf(last_msg, sizeof(last_msg), "%s%s", prefix, old);
+	n = strlen(last_msg);
+	/* The old message follows the prefix, cut to what still fits. */
+	memcpy(last_msg + n, old, strnlen(old, MSG_MAX - 1 - n));
+	last_msg[n + strnlen(old, MSG_MAX - 1 - n)] = '\0';
 	last_code = code;
 	return code;
 }
