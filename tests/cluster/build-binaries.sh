@@ -17,10 +17,6 @@ export PATH=$PATH:/usr/local/go/bin
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 
-# Only one build at a time: a second caller waits, then finds the binaries cached.
-exec 9>"$CACHE/.build.lock"
-flock 9
-
 build_kube_apiserver() {
 	local out=$BIN/kube-apiserver-v$K8S_VERSION
 	[ -x "$out" ] && return 0
@@ -72,15 +68,20 @@ build_helm() {
 want=${*:-etcd kube-apiserver helm}
 for w in $want; do
 	start=$(date +%s)
+	# One build of a binary at a time: a second caller waits, then finds it cached.
+	exec 9>"$CACHE/.build-$w.lock"
+	flock 9
 	case $w in
 	etcd) build_etcd ;;
 	kube-apiserver) build_kube_apiserver ;;
 	helm) build_helm ;;
 	*) log "unknown binary $w"; exit 2 ;;
 	esac
+	exec 9>&-
 	log "$w ready in $(( $(date +%s) - start ))s"
 done
 # Stable names for scripts.
-ln -sf "etcd-v$ETCD_VERSION" "$BIN/etcd"
-ln -sf "kube-apiserver-v$K8S_VERSION" "$BIN/kube-apiserver"
-ln -sf "helm-v$HELM_VERSION" "$BIN/helm"
+[ -x "$BIN/etcd-v$ETCD_VERSION" ] && ln -sf "etcd-v$ETCD_VERSION" "$BIN/etcd"
+[ -x "$BIN/kube-apiserver-v$K8S_VERSION" ] && ln -sf "kube-apiserver-v$K8S_VERSION" "$BIN/kube-apiserver"
+[ -x "$BIN/helm-v$HELM_VERSION" ] && ln -sf "helm-v$HELM_VERSION" "$BIN/helm"
+exit 0
