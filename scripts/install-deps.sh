@@ -16,7 +16,7 @@ BUILD_PKGS=(
 	clang libclang-rt-14-dev
 )
 TEST_PKGS=(
-	git openssh-server openssh-client lighttpd curl openssl procps psmisc iproute2 util-linux time
+	git openssh-server openssh-client lighttpd curl openssl procps psmisc iproute2 util-linux time bc
 )
 
 case "${1:-all}" in
