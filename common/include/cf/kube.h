@@ -32,13 +32,13 @@ typedef struct cf_kube_cancel cf_kube_cancel;
 
 /*
  * Parses a kubeconfig (YAML or JSON) from memory. context: the context to use, or NULL for
- * current-context. base_dir: the folder relative file paths (token-file, certificate-authority,
+ * current-context. base_dir: the folder relative file paths (tokenFile, certificate-authority,
  * client-certificate, client-key) are resolved against, or NULL for the working directory.
  * Supported: server, certificate-authority(-data), insecure-skip-tls-verify, tls-server-name,
  * token, tokenFile, client-certificate(-data), client-key(-data), username/password, context
- * namespace. exec and auth-provider plugins: CF_EUNSUPPORTED. Errors: CF_EPARSE for bad YAML,
- * CF_EINVALID for a missing context/cluster/user or server, CF_EIO for unreadable referenced
- * files. Files named in the kubeconfig are read now, except tokenFile which is re-read when it
+ * namespace. exec and auth-provider plugins: CF_EUNSUPPORTED. Errors: CF_EPARSE for bad YAML or
+ * base64, CF_EINVALID for a missing context/cluster/user or server (or a non-http(s) server),
+ * CF_EIO for unreadable referenced files, CF_ELIMIT past 16 MiB or 64 levels of flow nesting. Files named in the kubeconfig are read now, except tokenFile which is re-read when it
  * changes. Caller frees *out with cf_kube_config_free().
  */
 int cf_kube_config_parse(cf_kube_config **out, const char *buf, size_t len, const char *context,
@@ -66,6 +66,7 @@ int cf_kube_config_in_cluster_at(cf_kube_config **out, const char *host, const c
  */
 int cf_kube_config_load_default(cf_kube_config **out, const char *path, const char *context);
 
+/* Frees cfg, wiping the secrets it holds. NULL is a no-op. */
 void cf_kube_config_free(cf_kube_config *cfg);
 
 /* Borrowed views of a loaded configuration. */
@@ -104,6 +105,7 @@ int cf_kube_new_impersonating(cf_kube **out, cf_kube *parent, const char *user,
 int cf_kube_new_as_service_account(cf_kube **out, cf_kube *parent, const char *namespace_,
                                    const char *name);
 
+/* Frees a handle; call only after every request made with it has returned. NULL is a no-op. */
 void cf_kube_free(cf_kube *k);
 
 /* The configuration's default namespace (borrowed; "default" when unset). */
@@ -145,7 +147,8 @@ void cf_kube_discovery_reset(cf_kube *k);
 /*
  * Builds the request path for res: "/api/v1/namespaces/<ns>/configmaps/<name>[/<sub>]" or
  * "/apis/<g>/<v>/...". ns NULL or "" (or a cluster-scoped res) leaves the namespace out; name
- * and subresource may be NULL. Segments are percent-encoded. Caller frees *out.
+ * and subresource may be NULL (a subresource needs a name). Segments are percent-encoded; "",
+ * "." and ".." are refused with CF_EINVALID. Caller frees *out.
  */
 int cf_kube_path(char **out, const cf_kube_resource *res, const char *ns, const char *name,
                  const char *subresource);
@@ -170,9 +173,10 @@ typedef struct {
 } cf_kube_list_opts;
 
 /*
- * Called once per item, in order. item is the object's JSON with apiVersion and kind filled in
- * (the server omits them in lists). Return 0 to go on; any other value stops the listing and
- * cf_kube_list returns it.
+ * Called once per item, in order. item is the object's JSON as the server sent it, with
+ * "apiVersion" and "kind" inserted first when the server left them out (it does for built-in
+ * kinds); borrowed for the duration of the call. Return 0 to go on; any other value stops the
+ * listing and cf_kube_list returns it.
  */
 typedef int (*cf_kube_item_fn)(void *ctx, const char *item, size_t len);
 
@@ -203,10 +207,13 @@ typedef enum {
 
 typedef struct {
 	cf_kube_event_type type;
-	const char *object;           /* compact JSON, borrowed for the duration of the callback */
+	const char *object;           /* the object's JSON exactly as the server sent it; borrowed
+	                                 for the duration of the callback */
 	size_t object_len;
 	const char *resource_version; /* object's metadata.resourceVersion, "" if none; borrowed */
 	int status_code;              /* CF_KUBE_ERROR only: the Status code (e.g. 410), else 0 */
+	int initial_events_end;       /* BOOKMARK annotated k8s.io/initial-events-end=true: with
+	                                 send_initial_events, the current state has been sent */
 } cf_kube_watch_event;
 
 /* Return 0 to go on; any other value ends the watch and cf_kube_watch returns it. */
@@ -218,6 +225,10 @@ typedef struct {
 	const char *resource_version; /* where to start; NULL or "" starts at "now" with synthetic ADDs */
 	int allow_bookmarks;           /* allowWatchBookmarks=true */
 	long timeout_seconds;          /* server closes the stream after this [0: server default] */
+	int send_initial_events;       /* watch-list: the current objects arrive first as ADDED events,
+	                                  ended by an initial_events_end BOOKMARK, instead of a LIST
+	                                  (sendInitialEvents=true, resourceVersionMatch=NotOlderThan;
+	                                  implies allow_bookmarks) */
 } cf_kube_watch_opts;
 
 /*
@@ -311,7 +322,7 @@ typedef struct {
 	const char *resource_version;   /* may be NULL */
 	const char *type;               /* "Normal" or "Warning" */
 	const char *reason;             /* UpperCamelCase, e.g. "ReconciliationSucceeded" */
-	const char *message;            /* human text (truncated to 1024 bytes as the API wants) */
+	const char *message;            /* human text */
 	const char *action;             /* may be NULL (left out, as the legacy recorder does) */
 	const char *reporting_controller; /* e.g. "source-controller" (also source.component) */
 	const char *reporting_instance; /* may be NULL: the host name */
