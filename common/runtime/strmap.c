@@ -22,7 +22,7 @@ static size_t hash(const char *s)
 	return (size_t)(h ^ (h >> 32));
 }
 
-static size_t find_slot(const strmap *m, const char *key, int *found)
+static size_t find_slot(const rt_strmap *m, const char *key, int *found)
 {
 	size_t mask = m->cap - 1, i = hash(key) & mask, first_free = SIZE_MAX;
 
@@ -43,7 +43,7 @@ static size_t find_slot(const strmap *m, const char *key, int *found)
 	}
 }
 
-void *strmap_get(const strmap *m, const char *key)
+void *rt_strmap_get(const rt_strmap *m, const char *key)
 {
 	int found;
 
@@ -53,11 +53,11 @@ void *strmap_get(const strmap *m, const char *key)
 	return found ? m->vals[i] : NULL;
 }
 
-static int resize(strmap *m, size_t cap)
+static int resize(rt_strmap *m, size_t cap)
 {
 	char **keys = calloc(cap, sizeof(*keys));
 	void **vals = calloc(cap, sizeof(*vals));
-	strmap n = {keys, vals, cap, 0, 0};
+	rt_strmap n = {keys, vals, cap, 0, 0};
 
 	if (!keys || !vals) {
 		free(keys);
@@ -80,7 +80,7 @@ static int resize(strmap *m, size_t cap)
 	return 0;
 }
 
-int strmap_put(strmap *m, const char *key, void *val, void **old)
+int rt_strmap_put(rt_strmap *m, const char *key, void *val, void **old)
 {
 	int found, err;
 
@@ -112,7 +112,7 @@ int strmap_put(strmap *m, const char *key, void *val, void **old)
 	return 0;
 }
 
-void *strmap_del(strmap *m, const char *key)
+void *rt_strmap_del(rt_strmap *m, const char *key)
 {
 	int found;
 
@@ -129,7 +129,7 @@ void *strmap_del(strmap *m, const char *key)
 	return val;
 }
 
-int strmap_next(const strmap *m, size_t *pos, const char **key, void **val)
+int rt_strmap_next(const rt_strmap *m, size_t *pos, const char **key, void **val)
 {
 	for (; *pos < m->cap; (*pos)++) {
 		char *k = m->keys[*pos];
@@ -145,7 +145,7 @@ int strmap_next(const strmap *m, size_t *pos, const char **key, void **val)
 	return 0;
 }
 
-void strmap_clear(strmap *m)
+void rt_strmap_clear(rt_strmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->keys[i] && m->keys[i] != TOMBSTONE)
