@@ -204,7 +204,7 @@ int cf_metrics_register(cf_metric **out, cf_metrics *m, cf_metric_type type, con
 			const char *help, const char *const *label_names, const double *buckets,
 			size_t nbuckets)
 {
-	cf_metric *f, **link;
+	cf_metric *f = NULL, **link;
 	int err = 0;
 
 	pthread_mutex_lock(&m->mu);
