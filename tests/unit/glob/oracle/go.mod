@@ -1,0 +1,3 @@
+module globoracle
+
+go 1.22
