@@ -348,7 +348,7 @@ static int try_hyphen(cf_semver_constraint *cs, const cv *low, const char *s, si
 
 static int parse_group(cf_semver_constraint *cs, const char *s, size_t begin, size_t end)
 {
-	size_t i = skip_space(s, begin, end), op, after;
+	size_t i = skip_space(s, begin, end), op = 0, after;
 	int err, hyphen;
 	cv c;
 
