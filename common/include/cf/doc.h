@@ -40,7 +40,13 @@ typedef enum {
  *          (Go's ParseInt base 0, underscores allowed), floats, .inf/.nan; timestamps are
  *          recognised (cf_doc_is_timestamp) but stay CF_DOC_STR.
  *  YAML11: go-yaml v2, as Helm reads values.yaml and chart files: also y/yes/on/n/no/off bools.
+ *          As sigs.k8s.io/yaml does, non-string map keys become strings ("on:" is key "true",
+ *          "1:" is "1"; a null key is CF_EPARSE), integers beyond int64 become plain floats,
+ *          timestamps stay strings and duplicate keys keep the last value (YAML12: CF_EPARSE
+ *          "mapping key "a" already defined at line N", as kubectl reports it).
  *  JSON:   only JSON literals; used by the JSON loader.
+ * Integers between INT64_MAX and UINT64_MAX are CF_DOC_FLOAT (cf_doc_float gives the value)
+ * but keep their exact digits in JSON and YAMLV2 output under YAML12, as yaml.v3's uint64 does.
  */
 typedef enum { CF_DOC_YAML12, CF_DOC_YAML11, CF_DOC_JSON } cf_doc_schema;
 
@@ -67,7 +73,14 @@ int cf_doc_load_yaml_stream(cf_doc **out, const char *buf, size_t len, const cf_
 /* Parses exactly one YAML document (an empty input gives CF_DOC_NULL). More than one: CF_EPARSE. */
 int cf_doc_load_yaml(cf_doc **out, const char *buf, size_t len, const cf_doc_load_opts *opts);
 
-/* Parses one JSON value (jansson). Numbers without '.', 'e' or 'E' that fit int64 are CF_DOC_INT. */
+/*
+ * Parses one JSON value (jansson). Numbers without '.', 'e' or 'E' that fit int64 are CF_DOC_INT.
+ * Key order is kept; a repeated key keeps its first place and its last value (encoding/json).
+ * Integers beyond int64 but within uint64 are CF_DOC_FLOAT that keep their exact digits (as the
+ * YAML12 loader keeps yaml.v3's uint64); larger ones are doubles. (If such an input also repeats
+ * a key, every number is read as a double first: integral ones within int64 still come back as
+ * CF_DOC_INT, the rest lose digits beyond double precision.)
+ */
 int cf_doc_load_json(cf_doc **out, const char *buf, size_t len, const cf_doc_load_opts *opts);
 
 /* Reads a whole file (up to opts->max_bytes) and parses it as a YAML stream. */
@@ -88,7 +101,17 @@ typedef struct {
 	int sort_keys;       /* sort map keys (always on for YAMLV2, as Go maps are sorted) */
 } cf_doc_yaml_opts;
 
-/* Appends the YAML of one document to a new NUL-terminated string *out (caller frees). */
+/*
+ * Appends the YAML of one document to a new NUL-terminated string *out (caller frees).
+ * YAMLV2 models what kubectl kustomize and Helm print: the value goes through encoding/json
+ * first, so floats print as JSON then go-yaml see them (1e6 -> 1000000, 0.000001 -> 1e-06),
+ * yaml.v3 timestamps (cf_doc_is_timestamp) print as RFC 3339 strings, non-string keys become
+ * strings, keys sort in go-yaml's order (digit runs compare as numbers), and NaN/Inf or
+ * characters go-yaml refuses (DEL, C1 controls) are CF_EINVALID as they are there.
+ * YAMLV3 models kyaml's yaml.v3 Node encoding: loaded scalars keep their text, style and
+ * explicit tag; nodes built in code print like Go values (strings that YAML 1.1 would read
+ * as bools are quoted). Comments and aliases are not kept by the tree, so they do not print.
+ */
 int cf_doc_emit_yaml(char **out, size_t *out_len, const cf_doc *doc, const cf_doc_yaml_opts *opts);
 
 typedef struct {
@@ -97,7 +120,11 @@ typedef struct {
 	int escape_html;     /* Go escapes <, >, & as \u003c... by default */
 } cf_doc_json_opts;
 
-/* Serialises as Go's encoding/json would (float formatting included). Caller frees *out. */
+/*
+ * Serialises as Go's encoding/json would (float formatting included). Caller frees *out.
+ * opts NULL means compact, unsorted, HTML-escaped. NaN/Inf are CF_EINVALID ("json: unsupported
+ * value: +Inf"); yaml.v3 timestamps print as RFC 3339 strings, as a time.Time does.
+ */
 int cf_doc_emit_json(char **out, size_t *out_len, const cf_doc *doc, const cf_doc_json_opts *opts);
 
 /* ---- construction and ownership ---------------------------------------------------------- */
@@ -112,7 +139,7 @@ int cf_doc_new_float(cf_doc **out, double value);
 int cf_doc_new_str(cf_doc **out, const char *s);               /* NUL-terminated */
 int cf_doc_new_strn(cf_doc **out, const char *s, size_t len);  /* may contain NUL bytes */
 
-/* Deep copy. */
+/* Deep copy (positions, styles and tags included). */
 int cf_doc_clone(cf_doc **out, const cf_doc *node);
 
 /* Frees a node and everything below it. NULL is a no-op. Never free a node that has a parent. */
@@ -193,10 +220,12 @@ cf_doc *cf_doc_seq_take(cf_doc *seq, size_t i);
 /* Replaces item i, freeing the old one; ownership of item taken. */
 int cf_doc_seq_replace(cf_doc *seq, size_t i, cf_doc *item);
 
-/* Replaces a node's content in place with a deep copy of src's (keeps the node's identity). */
+/* Replaces a node's content in place with a deep copy of src's (keeps the node's identity and
+ * position; src may lie below dst). A map key only accepts a scalar with the same text. */
 int cf_doc_assign(cf_doc *dst, const cf_doc *src);
 
-/* Turns any scalar node into a string node with text s. */
+/* Turns any scalar node into a string node with text s (explicit tag dropped). Map keys cannot
+ * change this way (CF_EINVALID): remove and set the pair instead. */
 int cf_doc_set_str(cf_doc *node, const char *s);
 
 #endif
