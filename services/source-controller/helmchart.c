@@ -77,7 +77,8 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
 	sc_object_event(r->env, r->obj, "Warning", reason, NULL, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
-	return err;
+	/* The runtime logs the last error of the reconcile: make it this one. */
+	return cf_error_set(err, "%s", msg);
 }
 
 static int build_fail(reconcile *r, int err, const build_error *be, const char *msg)
@@ -303,7 +304,8 @@ static int pull(reconcile *r, const sc_helm_chart_version *cv, char *chart_dir, 
 	if ((err = cf_artifact_extract_mem(buf, len, extract, &lim)) < 0 ||
 	    (err = chart_root(chart_dir, size, extract)) < 0) {
 		char msg[1400];
-		snprintf(msg, sizeof(msg), "failed to load chart from '%s': %s", url, cf_error_last());
+		snprintf(msg, sizeof(msg), "%s chart archive from '%s': %s",
+			 err == CF_EUNSAFE ? "refusing unsafe" : "failed to load", url, cf_error_last());
 		build_fail(r, err, &ERR_PULL, msg);
 		goto done;
 	}

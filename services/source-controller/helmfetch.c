@@ -58,7 +58,12 @@ static int same_origin(const char *a, const char *b)
 		same = strcmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
 		       ((!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0));
 	}
-	curl_free(sa), curl_free(sb), curl_free(ha), curl_free(hb), curl_free(pa), curl_free(pb);
+	curl_free(sa);
+	curl_free(sb);
+	curl_free(ha);
+	curl_free(hb);
+	curl_free(pa);
+	curl_free(pb);
 	curl_url_cleanup(ua);
 	curl_url_cleanup(ub);
 	return same;
@@ -104,10 +109,10 @@ static void configure(CURL *c, const char *url, const sc_http_opts *o, body *b, 
 	}
 }
 
-static int status_error(long status, const char *what, const char *url)
+/* Helm's wording: "failed to fetch <url> : 404 Not Found". */
+static int status_error(long status, const char *url)
 {
 	int code = status == 401 ? CF_EAUTH : status == 403 ? CF_EFORBIDDEN : status == 404 ? CF_ENOTFOUND : CF_ERROR;
-	(void)what;
 	return cf_error_set(code, "failed to fetch %s : %ld %s", url, status,
 			    status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" :
 			    status == 404 ? "Not Found" : "");
@@ -152,7 +157,7 @@ int sc_http_get(void **out, size_t *out_len, const char *url, const sc_http_opts
 		goto done;
 	}
 	if (status < 200 || status > 299) {
-		err = status_error(status, o.what ? o.what : "file", url);
+		err = status_error(status, url);
 		goto done;
 	}
 	if (!b.buf && !(b.buf = calloc(1, 1))) {

@@ -16,7 +16,8 @@
 #include "cf/semver.h"
 
 #define ARENA_BLOCK (256u << 10)
-#define MAX_DEPTH 64
+/* Deeper nesting than any index has; also bounds libyaml's per-level bookkeeping on hostile input. */
+#define MAX_DEPTH 256
 
 typedef struct block {
 	struct block *next;
@@ -229,8 +230,11 @@ static int skip_node(parser *ps)
 	int depth = 0, err;
 
 	do {
-		if (is(ps, YAML_SEQUENCE_START_EVENT) || is(ps, YAML_MAPPING_START_EVENT))
-			depth++;
+		if (is(ps, YAML_SEQUENCE_START_EVENT) || is(ps, YAML_MAPPING_START_EVENT)) {
+			if (++depth > MAX_DEPTH)
+				return cf_error_set(CF_EPARSE, "index: nesting deeper than %d levels (line %lu)",
+						    MAX_DEPTH, (unsigned long)ps->ev.start_mark.line + 1);
+		}
 		else if (is(ps, YAML_SEQUENCE_END_EVENT) || is(ps, YAML_MAPPING_END_EVENT))
 			depth--;
 		if (depth > 0 && (err = next(ps)) < 0)

@@ -72,7 +72,8 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
 	sc_object_event(r->env, r->obj, "Warning", reason, NULL, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
-	return err;
+	/* The runtime logs the last error of the reconcile: make it this one. */
+	return cf_error_set(err, "%s", msg);
 }
 
 #define KEY(s, k) json_string_value(json_object_get(s, k))

@@ -2,6 +2,8 @@
 #include "sc.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +43,56 @@ static const cf_flag flags[] = {
 
 typedef struct {
 	sc_env env;
+	cf_runtime *rt;
 	cf_artifact_server *server;
 	char cache_dir[4096];
+	char adv[256];
 	volatile int stopping;
+	pthread_mutex_t mu;
+	pthread_t leader_watch;
+	int watching;
 } service_state;
+
+/*
+ * Only the leader serves and writes artifacts, as in Flux: the storage server starts once this
+ * replica leads (workers, and so reconciles, only run on the leader too).
+ */
+static int ensure_serving(service_state *s)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->env.storage)
+		goto done;
+	if (!s->server && (err = cf_artifact_server_start(&s->server, storage_path, storage_addr)) < 0)
+		goto done;
+	if (!s->adv[0])
+		snprintf(s->adv, sizeof(s->adv), "localhost:%d", cf_artifact_server_port(s->server));
+	if ((err = cf_artifact_storage_new(&s->env.storage, storage_path, s->adv)) < 0)
+		goto done;
+	cf_log_info(NULL, "artifact server listening on port %d, advertised as %s",
+		    cf_artifact_server_port(s->server), s->adv);
+done:
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
+static void *watch_leadership(void *arg)
+{
+	service_state *s = arg;
+
+	while (!s->stopping) {
+		if (cf_runtime_is_leader(s->rt) && ensure_serving(s) < 0) {
+			cf_log_error(NULL, "starting the artifact server failed: %s", cf_error_last());
+			cf_runtime_request_stop(s->rt);
+			break;
+		}
+		if (s->env.storage)
+			break;
+		usleep(200000);
+	}
+	return NULL;
+}
 
 static cf_result to_result(int err, const sc_result *res)
 {
@@ -55,15 +103,24 @@ static cf_result to_result(int err, const sc_result *res)
 	return cf_result_done();
 }
 
-static cf_result reconcile_gitrepository(const cf_request *req)
+/* Runs one kind's reconciler once this replica serves artifacts. */
+static cf_result run(const cf_request *req,
+		     int (*fn)(sc_env *env, const char *ns, const char *name, sc_result *res))
 {
 	service_state *s = req->service_ctx;
-	sc_result res;
-	int err = sc_gitrepository_reconcile(&s->env, req->namespace_, req->name, &res);
+	sc_result res = {0};
+	int err = ensure_serving(s);
 
+	if (err == 0)
+		err = fn(&s->env, req->namespace_, req->name, &res);
 	if (err < 0 && err != CF_EAGAIN)
 		cf_log_debug(req->log, "reconcile failed: %s", cf_error_last());
 	return to_result(err, &res);
+}
+
+static cf_result reconcile_gitrepository(const cf_request *req)
+{
+	return run(req, sc_gitrepository_reconcile);
 }
 
 /* GitRepositories that include another one: index "include" -> "<ns>/<included name>". */
@@ -106,24 +163,12 @@ static void map_includers(cf_runtime *rt, const json_t *obj, const json_t *old, 
 
 static cf_result reconcile_helmrepository(const cf_request *req)
 {
-	service_state *s = req->service_ctx;
-	sc_result res;
-	int err = sc_helmrepository_reconcile(&s->env, req->namespace_, req->name, &res);
-
-	if (err < 0 && err != CF_EAGAIN)
-		cf_log_debug(req->log, "reconcile failed: %s", cf_error_last());
-	return to_result(err, &res);
+	return run(req, sc_helmrepository_reconcile);
 }
 
 static cf_result reconcile_helmchart(const cf_request *req)
 {
-	service_state *s = req->service_ctx;
-	sc_result res;
-	int err = sc_helmchart_reconcile(&s->env, req->namespace_, req->name, &res);
-
-	if (err < 0 && err != CF_EAGAIN)
-		cf_log_debug(req->log, "reconcile failed: %s", cf_error_last());
-	return to_result(err, &res);
+	return run(req, sc_helmchart_reconcile);
 }
 
 /* HelmCharts by source: index "source" -> "<kind>/<ns>/<name>". */
@@ -223,15 +268,10 @@ static int start(cf_runtime *rt, void **ctx)
 		err = cf_error_set(CF_EIO, "creating %s: %s", tmp_dir, strerror(errno));
 		goto fail;
 	}
-	if ((err = cf_artifact_server_start(&s->server, storage_path, storage_addr)) < 0)
-		goto fail;
-	if (!adv || !*adv) {
-		static char bound[64];
-		snprintf(bound, sizeof(bound), "localhost:%d", cf_artifact_server_port(s->server));
-		adv = bound;
-	}
-	if ((err = cf_artifact_storage_new(&s->env.storage, storage_path, adv)) < 0)
-		goto fail;
+	if (adv && *adv)
+		snprintf(s->adv, sizeof(s->adv), "%s", adv);
+	pthread_mutex_init(&s->mu, NULL);
+	s->rt = rt;
 	if (strcmp(events_bind, "0") != 0 && *events_bind &&
 	    (err = cf_bus_pub_new(&s->env.bus, events_bind, SC_CONTROLLER)) < 0)
 		goto fail;
@@ -240,8 +280,8 @@ static int start(cf_runtime *rt, void **ctx)
 	s->env.tmp_dir = strdup(tmp_dir);
 	s->env.artifact_retention = artifact_retention > 0 ? artifact_retention : 2;
 	s->env.stopping = &s->stopping;
-	cf_log_info(NULL, "artifact server listening on port %d, advertised as %s",
-		    cf_artifact_server_port(s->server), adv);
+	if (pthread_create(&s->leader_watch, NULL, watch_leadership, s) == 0)
+		s->watching = 1;
 	*ctx = s;
 	return 0;
 fail:
@@ -257,6 +297,9 @@ static void stop(cf_runtime *rt, void *ctx)
 
 	if (!s)
 		return;
+	s->stopping = 1;
+	if (s->watching)
+		pthread_join(s->leader_watch, NULL);
 	cf_artifact_server_free(s->server);
 	cf_artifact_storage_free(s->env.storage);
 	cf_bus_pub_free(s->env.bus);

@@ -39,6 +39,29 @@ const char *sc_e2e_env(const char *key)
 	return v ? v : "";
 }
 
+pid_t sc_e2e_spawn(sc_e2e *e, const char *tag, int storage_port, const char *const *extra)
+{
+	char kc[1024], storage[1200], addr[64], adv[64], bus[64], cache[1200], log[1200];
+	const char *argv[32];
+	int n = 0;
+
+	snprintf(kc, sizeof(kc), "--kubeconfig=%s", getenv("CF_KUBECONFIG"));
+	snprintf(storage, sizeof(storage), "--storage-path=%s/storage-%s", e->dir, tag);
+	snprintf(addr, sizeof(addr), "--storage-addr=127.0.0.1:%d", storage_port);
+	snprintf(adv, sizeof(adv), "--storage-adv-addr=127.0.0.1:%d", storage_port);
+	snprintf(bus, sizeof(bus), "--events-bind=tcp://127.0.0.1:%d", cft_free_port());
+	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache-%s", e->dir, tag);
+	snprintf(log, sizeof(log), "%s/source-controller-%s.log", e->dir, tag);
+	const char *base[] = {SC_BINARY, kc, storage, addr, adv, bus, cache, "--metrics-addr=0",
+			      "--health-addr=0"};
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		argv[n++] = base[i];
+	for (; extra && *extra && n < 31; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	return cft_spawn(log, (char *const *)argv);
+}
+
 int sc_e2e_start_controller(sc_e2e *e)
 {
 	char kc[1024], storage[1200], addr[64], adv[64], bus[64], health[64], cache[1200], log[1200];

@@ -23,6 +23,9 @@ void sc_e2e_down(sc_e2e *e);
 /* Starts (again) only the controller process. */
 int sc_e2e_start_controller(sc_e2e *e);
 
+/* Starts one more controller (own storage, cache and bus port) with extra flags; returns its pid. */
+pid_t sc_e2e_spawn(sc_e2e *e, const char *tag, int storage_port, const char *const *extra);
+
 /* Creates an object from JSON text in the test namespace (printf-style). */
 int sc_e2e_create(sc_e2e *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -396,6 +396,65 @@ static void test_health_and_delete(void **state)
 	assert_int_not_equal(stat(local, &st), 0);
 }
 
+/* 1 when exactly one of the two storage servers answers; *which gets its index. */
+typedef struct {
+	int ports[2];
+	int which;
+} serving;
+
+static int answers(int port)
+{
+	char *code = cft_sh_out("curl -s -o /dev/null -w '%%{http_code}' --max-time 1 http://127.0.0.1:%d/", port);
+	int ok = code && strcmp(code, "200") == 0;
+	free(code);
+	return ok;
+}
+
+static int exactly_one(void *ctx)
+{
+	serving *s = ctx;
+	int a = answers(s->ports[0]), b = answers(s->ports[1]);
+
+	s->which = a ? 0 : 1;
+	return a + b == 1;
+}
+
+static int only(void *ctx)
+{
+	serving *s = ctx;
+	return answers(s->ports[s->which]);
+}
+
+static void test_leader_election(void **state)
+{
+	need_cluster();
+	/* A shard of its own, so these replicas leave the other tests' objects alone. */
+	const char *extra[] = {"--enable-leader-election", "--leader-election-lease-duration=4s",
+			       "--leader-election-renew-deadline=3s", "--leader-election-retry-period=500ms",
+			       "--watch-label-selector=cflux-test-shard=leader", NULL};
+	serving s = {{cft_free_port(), cft_free_port()}, -1};
+	pid_t pids[2];
+
+	pids[0] = sc_e2e_spawn(&e, "le0", s.ports[0], extra);
+	pids[1] = sc_e2e_spawn(&e, "le1", s.ports[1], extra);
+	assert_true(pids[0] > 0 && pids[1] > 0);
+	/* Only the leader serves artifacts. */
+	assert_true(cft_wait(exactly_one, &s, 30000));
+	sleep(2);
+	assert_true(exactly_one(&s));
+	int leader = s.which;
+
+	/* The leader dies without releasing its Lease: the other takes over within the lease. */
+	long long t0 = cft_now_ms();
+	cft_kill9(pids[leader]);
+	s.which = 1 - leader;
+	assert_true(cft_wait(only, &s, 15000));
+	long long took = cft_now_ms() - t0;
+	fprintf(stderr, "takeover after the leader was killed: %lld ms\n", took);
+	assert_true(took < 4000 + 3000);
+	assert_int_equal(cft_stop(pids[1 - leader], 10000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_storage_server_refuses_traversal),
 		cmocka_unit_test(test_health_and_delete),
+		cmocka_unit_test(test_leader_election),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

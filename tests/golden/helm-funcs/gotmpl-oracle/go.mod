@@ -1,0 +1,3 @@
+module cflux.local/gotmpl-oracle
+
+go 1.22
