@@ -20,13 +20,20 @@ static const struct {
 
 static int dispatch(kube_watch_decoder *w, const char *text, size_t len)
 {
-	json_t *root = json_loadb(text, len, 0, NULL), *obj;
+	json_t *root, *obj;
 	cf_kube_watch_event ev = { 0 };
 	const char *type, *rv;
 	char *s = NULL;
 	size_t i, off, olen;
 	int rc;
 
+	/*
+	 * jansson lets a raw NUL byte through after a number, but the object is handed out as a C
+	 * string: refuse it rather than give callers text whose strlen() is not its length.
+	 */
+	if (memchr(text, '\0', len))
+		return cf_error_set(CF_EPARSE, "watch: NUL byte in an event");
+	root = json_loadb(text, len, 0, NULL);
 	obj = json_object_get(root, "object");
 	type = json_string_value(json_object_get(root, "type"));
 	for (i = 0; type && i < sizeof(event_types) / sizeof(event_types[0]); i++)

@@ -421,24 +421,6 @@ static void test_watch_timeout(void **state)
 }
 
 typedef struct {
-	int errors;
-	int code;
-	char message[256];
-} gone_seen;
-
-static int on_gone(void *ctx, const cf_kube_watch_event *ev)
-{
-	gone_seen *g = ctx;
-
-	if (ev->type == CF_KUBE_ERROR) {
-		g->errors++;
-		g->code = ev->status_code;
-		snprintf(g->message, sizeof(g->message), "%s", jstr(ev->object, "message", NULL, NULL));
-	}
-	return 0;
-}
-
-typedef struct {
 	int added;
 	int end_seen;
 	int after_end;
@@ -473,32 +455,11 @@ static void test_watch_list(void **state)
 	assert_true(w.end_seen);
 }
 
-/* A resourceVersion older than the watch cache: the server answers 200 with an ERROR event. */
-static void test_watch_expired(void **state)
-{
-	cf_kube_watch_opts o = { .resource_version = "1", .timeout_seconds = 5 };
-	gone_seen g = { 0 };
-
-	NEED_CLUSTER();
-	/*
-	 * Until the apiserver's ConfigMap watch cache is initialised (seconds after start-up) a watch
-	 * is served from etcd, where nothing is compacted yet and "1" is still valid: retry then.
-	 */
-	int rc = CF_OK;
-	for (int i = 0; i < 20; i++) {
-		memset(&g, 0, sizeof(g));
-		o.timeout_seconds = 1;
-		rc = cf_kube_watch(kc, &(cf_kube_ref){ "v1", "ConfigMap", ns, NULL }, &o, on_gone, &g, NULL);
-		if (rc != CF_OK)
-			break;
-		sleep(1);
-	}
-	EXPECT(rc, CF_EGONE);
-	assert_int_equal(g.errors, 1);
-	assert_int_equal(g.code, 410);
-	assert_non_null(strstr(g.message, "too old resource version"));
-	assert_non_null(strstr(cf_error_last(), "too old resource version"));
-}
+/*
+ * A watch from a resourceVersion etcd has compacted away (ERROR 410, CF_EGONE) is tested in
+ * tests/integration/resilience on a private control plane: on a shared one the apiserver's watch
+ * cache and etcd's compaction schedule make the outcome depend on the cluster's age.
+ */
 
 /* ---- patches and server-side apply ---- */
 
@@ -1132,7 +1093,6 @@ int main(void)
 		cmocka_unit_test(test_list_paging),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_watch_timeout),
-		cmocka_unit_test(test_watch_expired),
 		cmocka_unit_test(test_watch_list),
 		cmocka_unit_test(test_patches),
 		cmocka_unit_test(test_server_side_apply),

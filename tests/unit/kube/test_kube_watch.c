@@ -148,6 +148,15 @@ static void test_hostile_input(void **state)
 		assert_int_equal(kube_watch_decoder_feed(&d, bad[i], strlen(bad[i])), CF_EPARSE);
 		kube_watch_decoder_free(&d);
 	}
+	/* a raw NUL byte (jansson accepts one after a number) would truncate the object string */
+	{
+		static const char nul[] = "{\"type\":\"ADDED\",\"object\":{\"n\":41\0}}\n";
+		kube_watch_decoder d;
+
+		kube_watch_decoder_init(&d, record, &e);
+		assert_int_equal(kube_watch_decoder_feed(&d, nul, sizeof(nul) - 1), CF_EPARSE);
+		kube_watch_decoder_free(&d);
+	}
 	assert_int_equal(e.n, 0);
 	/* one endless line hits the per-event limit instead of eating memory */
 	{
