@@ -44,10 +44,6 @@ def parse(path):
             else:
                 buf.append(line)
     flush()
-    for c in cases:
-        for k in ("template", "values"):
-            if k in c and c[k].endswith("\n") is False and k == "values":
-                pass
     return cases
 
 

@@ -117,6 +117,7 @@ static void test_branch_over_http(void **state)
 	assert_true(exists(dir, "three.txt"));
 	assert_false(exists(dir, ".git"));
 	cft_sh("rm -rf '%s'", dir);
+	free(dir);
 
 	/* The bus told us about it. */
 	cf_bus_msg *m = sc_e2e_wait_bus(&e, "app", rev, 10000);
@@ -140,7 +141,7 @@ static void test_new_commit_new_artifact(void **state)
 	char *old_digest = strdup(json_string_value(json_object_get(
 		json_object_get(json_object_get(obj, "status"), "artifact"), "digest")));
 	json_decref(obj);
-	sc_e2e_wait_bus(&e, "moving", NULL, 2000);
+	cf_bus_msg_free(sc_e2e_wait_bus(&e, "moving", NULL, 2000));
 
 	/* Push a commit to dev, then ask for a reconcile as `flux reconcile` does. */
 	assert_int_equal(cft_sh("set -e; w=$(mktemp -d); git clone -q -b dev '%s/app.git' $w/c 2>/dev/null;"
@@ -331,6 +332,7 @@ static void test_deterministic_and_ignore(void **state)
 	assert_false(exists(dir, "deploy"));
 	assert_true(exists(dir, "README.md"));
 	cft_sh("rm -rf '%s'", dir);
+	free(dir);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(ig, "status"), "observedIgnore")),
 			    "*.txt\n/deploy/\n");
 	json_decref(a), json_decref(a2), json_decref(b), json_decref(ig);
@@ -351,6 +353,7 @@ static void test_include(void **state)
 	assert_true(exists(dir, "vendor/lib/lib.txt"));
 	assert_true(exists(dir, "deploy/app.yaml"));
 	cft_sh("rm -rf '%s'", dir);
+	free(dir);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(obj, "status"), "includedArtifacts")), 1);
 	json_decref(obj);
 	free(app), free(lib);
@@ -452,6 +455,8 @@ static void test_leader_election(void **state)
 	long long took = cft_now_ms() - t0;
 	fprintf(stderr, "takeover after the leader was killed: %lld ms\n", took);
 	assert_true(took < 4000 + 3000);
+	/* The new leader shuts down cleanly: exit 0 and its Lease released. */
+	sleep(1);
 	assert_int_equal(cft_stop(pids[1 - leader], 10000), 0);
 }
 
