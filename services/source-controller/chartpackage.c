@@ -1,6 +1,7 @@
-/* Helm chart directories: Chart.yaml checks, .helmignore rules and packaging into a chart .tgz. */
+/* Helm chart directories: Chart.yaml checks and packaging into a chart .tgz as `helm package` lays it out. */
 #define _GNU_SOURCE
 #include "helmsource.h"
+#include "helmfile.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,57 +14,10 @@
 
 #include "cf/doc.h"
 #include "cf/error.h"
-#include "cf/glob.h"
 #include "cf/semver.h"
 
-#define DEFAULT_MAX_FILE (5ull << 20)
 #define DEFAULT_MAX_TOTAL (100ull << 20)
 #define MAX_FILES 100000
-
-/* ---- small file helpers ---- */
-
-static int read_file(char **out, size_t *len, const char *path, uint64_t max)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf = NULL;
-	int err = 0;
-
-	if (!f)
-		return cf_error_set(errno == ENOENT ? CF_ENOTFOUND : CF_EIO, "reading %s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = cf_error_set(CF_EIO, "%s is not a regular file", path);
-		goto done;
-	}
-	if ((uint64_t)st.st_size > max) {
-		err = cf_error_set(CF_ELIMIT, "file '%s' is larger than the limit of %llu bytes", path,
-				   (unsigned long long)max);
-		goto done;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		err = CF_ENOMEM;
-		goto done;
-	}
-	if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		err = cf_error_set(CF_EIO, "reading %s: short read", path);
-		goto done;
-	}
-	buf[st.st_size] = '\0';
-	*out = buf;
-	*len = (size_t)st.st_size;
-	buf = NULL;
-done:
-	free(buf);
-	fclose(f);
-	return err;
-}
-
-/* Loads one YAML document of Helm's flavour (YAML 1.1 as go-yaml v2 reads it). */
-static int load_yaml(cf_doc **out, const char *text, size_t len, const char *name)
-{
-	cf_doc_load_opts o = {.schema = CF_DOC_YAML11, .filename = name};
-	return cf_doc_load_yaml(out, text, len, &o);
-}
 
 /* ---- Chart.yaml ---- */
 
@@ -120,254 +74,15 @@ int sc_helm_chart_meta_load(sc_helm_chart_meta *out, const char *dir)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/Chart.yaml", dir);
-	if ((err = read_file(&text, &len, path, DEFAULT_MAX_FILE)) < 0) {
+	if ((err = sc_helm_read_file(&text, &len, path, SC_HELM_DEFAULT_MAX_FILE)) < 0) {
 		if (err == CF_ENOTFOUND)
 			cf_error_set(err, "Chart.yaml file is missing");
 		return err;
 	}
-	if ((err = load_yaml(&doc, text, len, "Chart.yaml")) == 0)
+	if ((err = sc_helm_load_yaml(&doc, text, len, "Chart.yaml")) == 0)
 		err = meta_from_doc(out, doc);
 	cf_doc_free(doc);
 	free(text);
-	return err;
-}
-
-/* ---- .helmignore ---- */
-
-typedef struct {
-	char *pattern;
-	int negate, must_dir, whole_path;
-} rule;
-
-struct sc_helm_ignore {
-	rule *rules;
-	size_t n, cap;
-};
-
-static int add_rule(sc_helm_ignore *ig, const char *line, size_t len)
-{
-	rule r = {0};
-
-	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
-		len--;
-	while (len && (*line == ' ' || *line == '\t')) {
-		line++;
-		len--;
-	}
-	if (!len || *line == '#')
-		return 0;
-	if (*line == '!') {
-		r.negate = 1;
-		line++;
-		len--;
-	}
-	if (len && line[len - 1] == '/') {
-		r.must_dir = 1;
-		len--;
-	}
-	if (!len)
-		return 0;
-	if (memmem(line, len, "**", 2))
-		return cf_error_set(CF_EINVALID, ".helmignore: double-star (**) syntax is not supported");
-	/* A leading "/" anchors to the chart root: a whole-path match, like one containing "/". */
-	r.whole_path = memchr(line, '/', len) != NULL;
-	if (*line == '/') {
-		line++;
-		len--;
-	}
-	if (ig->n == ig->cap) {
-		size_t cap = ig->cap ? ig->cap * 2 : 8;
-		rule *n = realloc(ig->rules, cap * sizeof(*n));
-		if (!n)
-			return CF_ENOMEM;
-		ig->rules = n;
-		ig->cap = cap;
-	}
-	if (!(r.pattern = strndup(line, len)))
-		return CF_ENOMEM;
-	ig->rules[ig->n++] = r;
-	return 0;
-}
-
-int sc_helm_ignore_add(sc_helm_ignore *ig, const char *text)
-{
-	int err;
-
-	while (*text) {
-		size_t n = strcspn(text, "\n");
-		if ((err = add_rule(ig, text, n)) < 0)
-			return err;
-		text += n;
-		if (*text)
-			text++;
-	}
-	return 0;
-}
-
-int sc_helm_ignore_load(sc_helm_ignore **out, const char *chart_dir)
-{
-	sc_helm_ignore *ig = calloc(1, sizeof(*ig));
-	char path[4200], *text = NULL;
-	size_t len;
-	int err;
-
-	if (!ig)
-		return CF_ENOMEM;
-	snprintf(path, sizeof(path), "%s/.helmignore", chart_dir);
-	err = read_file(&text, &len, path, DEFAULT_MAX_FILE);
-	if (err == 0)
-		err = sc_helm_ignore_add(ig, text);
-	else if (err == CF_ENOTFOUND)
-		err = 0;
-	/* Helm's AddDefaults: dot files in templates/ never reach the engine. */
-	if (err == 0)
-		err = sc_helm_ignore_add(ig, "templates/.?*");
-	free(text);
-	if (err < 0) {
-		sc_helm_ignore_free(ig);
-		return err;
-	}
-	*out = ig;
-	return 0;
-}
-
-void sc_helm_ignore_free(sc_helm_ignore *ig)
-{
-	if (!ig)
-		return;
-	for (size_t i = 0; i < ig->n; i++)
-		free(ig->rules[i].pattern);
-	free(ig->rules);
-	free(ig);
-}
-
-static int rule_match(const rule *r, const char *relpath)
-{
-	const char *base = strrchr(relpath, '/');
-	return cf_glob_match(r->pattern, r->whole_path ? relpath : base ? base + 1 : relpath) == 1;
-}
-
-/* Helm's Rules.Ignore, including its treatment of negated rules. */
-int sc_helm_ignore_match(const sc_helm_ignore *ig, const char *relpath, int is_dir)
-{
-	if (!*relpath || strcmp(relpath, ".") == 0 || strcmp(relpath, "./") == 0)
-		return 0;
-	for (size_t i = 0; i < ig->n; i++) {
-		const rule *r = &ig->rules[i];
-		if (r->negate) {
-			if (r->must_dir && !is_dir)
-				return 1;
-			if (!rule_match(r, relpath))
-				return 1;
-			continue;
-		}
-		if (r->must_dir && !is_dir)
-			continue;
-		if (rule_match(r, relpath))
-			return 1;
-	}
-	return 0;
-}
-
-/* ---- values ---- */
-
-/* Merges src into dst (both maps): maps merge recursively, anything else replaces. Takes src. */
-static int merge_maps(cf_doc *dst, cf_doc *src)
-{
-	int err = 0;
-
-	while (cf_doc_len(src) > 0) {
-		char *key = strdup(cf_doc_text(cf_doc_key(src, 0)));
-		if (!key)
-			return CF_ENOMEM;
-		cf_doc *val = cf_doc_map_take(src, key);
-		cf_doc *cur = cf_doc_get(dst, key);
-		if (cur && cf_doc_type_of(cur) == CF_DOC_MAP && cf_doc_type_of(val) == CF_DOC_MAP) {
-			err = merge_maps(cur, val);
-			cf_doc_free(val);
-		} else {
-			err = cf_doc_map_set(dst, key, val);
-		}
-		free(key);
-		if (err < 0)
-			return err;
-	}
-	return 0;
-}
-
-static int merge_one(cf_doc *merged, const char *path, int *missing)
-{
-	char *text = NULL;
-	cf_doc *doc = NULL;
-	size_t len;
-	int err;
-
-	*missing = 0;
-	if ((err = read_file(&text, &len, path, DEFAULT_MAX_FILE)) < 0) {
-		*missing = err == CF_ENOTFOUND;
-		return err;
-	}
-	if ((err = load_yaml(&doc, text, len, path)) < 0)
-		goto done;
-	if (cf_doc_type_of(doc) == CF_DOC_NULL)
-		goto done;
-	if (cf_doc_type_of(doc) != CF_DOC_MAP) {
-		err = cf_error_set(CF_EPARSE, "failed to unmarshal values file '%s': not a map", path);
-		goto done;
-	}
-	err = merge_maps(merged, doc);
-done:
-	cf_doc_free(doc);
-	free(text);
-	return err;
-}
-
-int sc_helm_values_merge(char **out, char ***used, size_t *n_used, const char *const *paths, size_t n,
-			 int ignore_missing)
-{
-	cf_doc *merged = NULL;
-	char **list = calloc(n + 1, sizeof(*list));
-	size_t nlist = 0, len;
-	int err, missing;
-
-	if (!list || (err = cf_doc_new_map(&merged)) < 0) {
-		free(list);
-		return CF_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if ((err = merge_one(merged, paths[i], &missing)) < 0) {
-			if (missing && ignore_missing)
-				continue;
-			if (missing)
-				cf_error_set(CF_ENOTFOUND, "no values file found at path '%s'", paths[i]);
-			goto done;
-		}
-		if (!(list[nlist++] = strdup(paths[i]))) {
-			err = CF_ENOMEM;
-			goto done;
-		}
-	}
-	cf_doc_yaml_opts yo = {.dialect = CF_DOC_EMIT_YAMLV2, .sort_keys = 1};
-	if (cf_doc_len(merged) == 0) {
-		/* Go marshals an empty map as "{}". */
-		err = (*out = strdup("{}\n")) ? 0 : CF_ENOMEM;
-	} else {
-		err = cf_doc_emit_yaml(out, &len, merged, &yo);
-	}
-	if (err < 0)
-		goto done;
-	if (used) {
-		*used = list;
-		*n_used = nlist;
-		list = NULL;
-	}
-done:
-	if (list) {
-		for (size_t i = 0; i < nlist; i++)
-			free(list[i]);
-		free(list);
-	}
-	cf_doc_free(merged);
 	return err;
 }
 
@@ -490,7 +205,7 @@ static int rewrite_chart_yaml(char **out, size_t *out_len, const char *text, siz
 	cf_doc *doc = NULL;
 	int err;
 
-	if ((err = load_yaml(&doc, text, len, "Chart.yaml")) < 0)
+	if ((err = sc_helm_load_yaml(&doc, text, len, "Chart.yaml")) < 0)
 		return err;
 	cf_doc_yaml_opts yo = {.dialect = CF_DOC_EMIT_YAMLV2, .sort_keys = 1};
 	if ((err = cf_doc_map_set_str(doc, "version", version)) == 0)
@@ -512,7 +227,7 @@ static int write_files(struct archive *a, const strv *files, const char *dir, co
 		size_t len = 0;
 		snprintf(path, sizeof(path), "%s/%s", dir, rel);
 		snprintf(name, sizeof(name), "%s/%s", meta->name, rel);
-		if ((err = read_file(&data, &len, path, max_file)) < 0)
+		if ((err = sc_helm_read_file(&data, &len, path, max_file)) < 0)
 			break;
 		if ((total += len) > max_total) {
 			free(data);
@@ -577,7 +292,7 @@ int sc_helm_package(void **out, size_t *out_len, const char *dir, const sc_helm_
 		err = cf_error_set(CF_EIO, "opening chart archive: %s", archive_error_string(a));
 		goto done;
 	}
-	err = write_files(a, &files, dir, &meta, &o, o.max_file ? o.max_file : DEFAULT_MAX_FILE,
+	err = write_files(a, &files, dir, &meta, &o, o.max_file ? o.max_file : SC_HELM_DEFAULT_MAX_FILE,
 			  o.max_total ? o.max_total : DEFAULT_MAX_TOTAL);
 	if (err < 0)
 		goto done;

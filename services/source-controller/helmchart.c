@@ -122,9 +122,15 @@ static int step_source(reconcile *r)
 		return fail(r, CF_EAGAIN, COND_FETCH_FAILED, "SourceUnavailable", "failed to get source: %s",
 			    cf_error_last());
 	const char *type = sc_str(r->source, "spec.type");
-	if (strcmp(kind, "HelmRepository") == 0 && type && strcmp(type, "oci") == 0)
-		return build_fail(r, CF_EUNSUPPORTED, &ERR_UNSUPPORTED,
-				  "charts from HelmRepository type 'oci' are not supported yet");
+	if (strcmp(kind, "HelmRepository") == 0 && type && strcmp(type, "oci") == 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s: charts from HelmRepository type 'oci' are not supported yet",
+			 ERR_UNSUPPORTED.summary);
+		fail(r, CF_EUNSUPPORTED, ERR_UNSUPPORTED.cond, ERR_UNSUPPORTED.reason, "%s", msg);
+		/* Nothing changes until the spec does: stalled, not retrying. */
+		cf_cond_mark_stalled(r->obj, ERR_UNSUPPORTED.reason, msg, r->now);
+		return CF_EUNSUPPORTED;
+	}
 	const char *path = sc_str(r->source, "status.artifact.path");
 	if (!path || !cf_artifact_storage_exists(r->env->storage, path))
 		return fail(r, CF_EAGAIN, COND_FETCH_FAILED, "NoSourceArtifact",
@@ -292,7 +298,8 @@ static int pull(reconcile *r, const sc_helm_chart_version *cv, char *chart_dir, 
 		goto done;
 	}
 	if (cv->digest && *cv->digest) {
-		snprintf(want, sizeof(want), "sha256:%s", cv->digest);
+		/* Helm writes bare hex; take an "<algo>:<hex>" form as it is. */
+		snprintf(want, sizeof(want), "%s%s", strchr(cv->digest, ':') ? "" : "sha256:", cv->digest);
 		cf_artifact_digest_buf(dl, NULL, buf, len);
 		if ((err = cf_artifact_digest_compare(want, dl)) < 0) {
 			build_fail(r, err, &ERR_PULL, cf_error_last());
@@ -447,8 +454,12 @@ static int build_from_git(reconcile *r)
 		build_fail(r, err, &ERR_REFERENCE, msg);
 		goto done;
 	}
-	if (!(r->chart_name = strdup(meta.name)) || (err = local_version(r, meta.version)) < 0) {
-		err = err < 0 ? build_fail(r, err, &ERR_PACKAGE, cf_error_last()) : CF_ENOMEM;
+	if (!(r->chart_name = strdup(meta.name))) {
+		err = CF_ENOMEM;
+		goto done;
+	}
+	if ((err = local_version(r, meta.version)) < 0) {
+		build_fail(r, err, &ERR_PACKAGE, cf_error_last());
 		goto done;
 	}
 	r->log.revision = r->version;

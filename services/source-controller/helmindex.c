@@ -277,6 +277,9 @@ static int64_t parse_time(const char *s)
 		int off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
 		t -= *p == '+' ? off : -off;
 	}
+	/* Beyond year 2262 nanoseconds overflow int64: treat as unparsable. */
+	if (t < -9000000000ll || t > 9000000000ll)
+		return 0;
 	return t * 1000000000 + frac;
 }
 

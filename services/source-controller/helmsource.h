@@ -93,7 +93,7 @@ typedef struct {
  */
 int sc_http_get(void **out, size_t *out_len, const char *url, const sc_http_opts *opts);
 
-/* ---- charts (chartpackage.c) ---- */
+/* ---- charts (chartpackage.c, helmignore.c, helmvalues.c) ---- */
 
 /* Chart.yaml fields the controller reads. */
 typedef struct {

@@ -53,7 +53,7 @@ pid_t sc_e2e_spawn(sc_e2e *e, const char *tag, int storage_port, const char *con
 	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache-%s", e->dir, tag);
 	snprintf(log, sizeof(log), "%s/source-controller-%s.log", e->dir, tag);
 	const char *base[] = {SC_BINARY, kc, storage, addr, adv, bus, cache, "--metrics-addr=0",
-			      "--health-addr=0"};
+			      "--health-addr=0", "--watch-all-namespaces=false"};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		argv[n++] = base[i];
 	for (; extra && *extra && n < 31; extra++)
@@ -65,6 +65,8 @@ pid_t sc_e2e_spawn(sc_e2e *e, const char *tag, int storage_port, const char *con
 int sc_e2e_start_controller(sc_e2e *e)
 {
 	char kc[1024], storage[1200], addr[64], adv[64], bus[64], health[64], cache[1200], log[1200];
+	const char *argv[32];
+	int n = 0;
 
 	snprintf(kc, sizeof(kc), "--kubeconfig=%s", getenv("CF_KUBECONFIG"));
 	snprintf(storage, sizeof(storage), "--storage-path=%s/storage", e->dir);
@@ -74,9 +76,14 @@ int sc_e2e_start_controller(sc_e2e *e)
 	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", e->health_port);
 	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache", e->dir);
 	snprintf(log, sizeof(log), "%s/source-controller.log", e->dir);
-	char *argv[] = {SC_BINARY, kc, storage, addr, adv, bus, health, cache, "--metrics-addr=0",
-			"--log-level=debug", NULL};
-	e->controller = cft_spawn(log, argv);
+	const char *base[] = {SC_BINARY, kc, storage, addr, adv, bus, health, cache, "--metrics-addr=0",
+			      "--log-level=debug", "--watch-all-namespaces=false"};
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		argv[n++] = base[i];
+	for (const char *const *x = e->extra_flags; x && *x && n < 31; x++)
+		argv[n++] = *x;
+	argv[n] = NULL;
+	e->controller = cft_spawn(log, (char *const *)argv);
 	return e->controller > 0 ? 0 : -1;
 }
 
@@ -107,6 +114,8 @@ int sc_e2e_up(sc_e2e *e)
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", e->ns);
 	if ((err = cf_kube_create(e->kube, NULL, NULL, body, NULL)) < 0)
 		goto done;
+	/* Controllers started from here watch (and hold their Leases in) this namespace only. */
+	setenv("RUNTIME_NAMESPACE", e->ns, 1);
 	e->storage_port = cft_free_port();
 	e->bus_port = cft_free_port();
 	e->health_port = cft_free_port();

@@ -15,12 +15,16 @@ typedef struct {
 	pid_t controller;
 	int storage_port, bus_port, health_port;
 	cf_bus_sub *sub;
+	const char *const *extra_flags; /* more flags for sc_e2e_start_controller, NULL-terminated */
 } sc_e2e;
 
 /* Starts git servers, applies the CRDs, creates a namespace and starts the controller. */
 int sc_e2e_up(sc_e2e *e);
 void sc_e2e_down(sc_e2e *e);
-/* Starts (again) only the controller process. */
+/*
+ * Starts (again) only the controller process, watching only the test's namespace (tests run in
+ * parallel against one control plane), with e->extra_flags appended.
+ */
 int sc_e2e_start_controller(sc_e2e *e);
 
 /* Starts one more controller (own storage, cache and bus port) with extra flags; returns its pid. */

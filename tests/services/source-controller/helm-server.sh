@@ -2,7 +2,8 @@
 # A Helm HTTP repository for the end-to-end tests, on 127.0.0.1 only: lighttpd serving charts
 # packaged and indexed by the real helm CLI, basic auth under /private/, a redirect /old/ ->
 # /charts/, an HTTPS front with a private CA, and broken repositories for the failure cases.
-# Writes DIR/env (HELM_HTTP_URL, HELM_HTTPS_URL, HELM_CA, HELM_USER, HELM_PASS).
+# Writes DIR/env (HELM_HTTP_URL, HELM_HTTPS_URL, HELM_MTLS_URL (client certificate required),
+# HELM_CA, HELM_CLIENT_CRT, HELM_CLIENT_KEY, HELM_USER, HELM_PASS, HELM_WWW).
 # usage: helm-server.sh DIR start     start the servers
 #        helm-server.sh DIR add NAME VERSION   package one more chart version into /charts/ and
 #                                               /private/ and re-index both (as a chart release does)
@@ -94,15 +95,28 @@ CONF
 	setsid "$HERE/../../servers/tls_proxy.py" "$HTTPS_PORT" "$T/server.crt" "$T/server.key" "$HTTP_PORT" \
 		> "$DIR/tls.log" 2>&1 < /dev/null &
 	echo $! > "$DIR/tls.pid"
+	# A second front that wants a client certificate from the same CA.
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=helm client" -keyout "$T/client.key" -out "$T/client.csr" 2>/dev/null
+	openssl x509 -req -days 2 -in "$T/client.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+		-out "$T/client.crt" 2>/dev/null
+	MTLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	setsid "$HERE/mtls_proxy.py" "$MTLS_PORT" "$T/server.crt" "$T/server.key" "$T/ca.crt" "$HTTP_PORT" \
+		> "$DIR/mtls.log" 2>&1 < /dev/null &
+	echo $! > "$DIR/mtls.pid"
 	for _ in $(seq 100); do
 		curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/charts/index.yaml" &&
-			curl -sf --cacert "$T/ca.crt" -o /dev/null "https://127.0.0.1:$HTTPS_PORT/charts/index.yaml" && break
+			curl -sf --cacert "$T/ca.crt" -o /dev/null "https://127.0.0.1:$HTTPS_PORT/charts/index.yaml" &&
+			curl -sf --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.key" -o /dev/null \
+				"https://127.0.0.1:$MTLS_PORT/charts/index.yaml" && break
 		sleep 0.1
 	done
 	cat > "$DIR/env" <<ENV
 HELM_HTTP_URL=http://127.0.0.1:$HTTP_PORT
 HELM_HTTPS_URL=https://127.0.0.1:$HTTPS_PORT
 HELM_CA=$T/ca.crt
+HELM_MTLS_URL=https://127.0.0.1:$MTLS_PORT
+HELM_CLIENT_CRT=$T/client.crt
+HELM_CLIENT_KEY=$T/client.key
 HELM_USER=helmuser
 HELM_PASS=h3lm-pa55
 HELM_WWW=$W
@@ -116,7 +130,7 @@ add() {
 }
 
 stop() {
-	for f in "$DIR/lighttpd.pid" "$DIR/tls.pid"; do
+	for f in "$DIR/lighttpd.pid" "$DIR/tls.pid" "$DIR/mtls.pid"; do
 		[ -s "$f" ] || continue
 		pid=$(cat "$f")
 		kill "$pid" 2>/dev/null || true

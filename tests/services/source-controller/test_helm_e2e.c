@@ -60,23 +60,14 @@ static void load_helm_env(void)
 /* Replaces the default controller with one whose index limit is small enough to test. */
 static int start_controller(void)
 {
-	char kc[1024], storage[1200], addr[64], adv[64], bus[64], health[64], cache[1200], log[1200], lim[64];
+	static char lim[64];
+	static const char *extra[] = {lim, NULL};
 
 	if (e.controller > 0)
 		cft_stop(e.controller, 10000);
-	snprintf(kc, sizeof(kc), "--kubeconfig=%s", getenv("CF_KUBECONFIG"));
-	snprintf(storage, sizeof(storage), "--storage-path=%s/storage", e.dir);
-	snprintf(addr, sizeof(addr), "--storage-addr=127.0.0.1:%d", e.storage_port);
-	snprintf(adv, sizeof(adv), "--storage-adv-addr=127.0.0.1:%d", e.storage_port);
-	snprintf(bus, sizeof(bus), "--events-bind=tcp://127.0.0.1:%d", e.bus_port);
-	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", e.health_port);
-	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache", e.dir);
-	snprintf(log, sizeof(log), "%s/source-controller.log", e.dir);
 	snprintf(lim, sizeof(lim), "--helm-index-max-size=%d", INDEX_LIMIT);
-	char *argv[] = {SC_BINARY, kc, storage, addr, adv, bus, health, cache, lim, "--metrics-addr=0",
-			"--log-level=debug", NULL};
-	e.controller = cft_spawn(log, argv);
-	return e.controller > 0 ? 0 : -1;
+	e.extra_flags = extra;
+	return sc_e2e_start_controller(&e);
 }
 
 static int setup(void **state)
@@ -439,7 +430,7 @@ static void test_delete(void **state)
 	assert_true(stat(dir, &st) < 0);
 }
 
-/* HTTPS with a private CA from certSecretRef; absolute chart URLs behind a redirect. */
+/* HTTPS with a private CA and client certificates from certSecretRef; absolute chart URLs behind a redirect. */
 static void test_tls_and_absolute_urls(void **state)
 {
 	char url[600], *ca = cft_read_file(henv("HELM_CA"), NULL);
@@ -458,6 +449,29 @@ static void test_tls_and_absolute_urls(void **state)
 	r = wait_ready("HelmChart", "c-tls", "True", TIMEOUT);
 	assert_non_null(r);
 	json_decref(r);
+
+	/* A server that wants a client certificate: tls.crt and tls.key from certSecretRef. */
+	char *crt = cft_read_file(henv("HELM_CLIENT_CRT"), NULL), *key = cft_read_file(henv("HELM_CLIENT_KEY"), NULL);
+	assert_non_null(crt);
+	assert_non_null(key);
+	snprintf(url, sizeof(url), "%s/charts", henv("HELM_MTLS_URL"));
+	assert_int_equal(sc_e2e_secret(&e, "helm-mtls", "ca.crt", ca, "tls.crt", crt, "tls.key", key, NULL), 0);
+	assert_int_equal(sc_e2e_secret(&e, "helm-halfmtls", "ca.crt", ca, "tls.crt", crt, NULL), 0);
+	assert_int_equal(sc_e2e_create(&e, HELMREPO, "mtls", url, ",\"certSecretRef\":{\"name\":\"helm-mtls\"}"), 0);
+	assert_int_equal(sc_e2e_create(&e, HELMREPO, "mtls-nocert", url, ",\"certSecretRef\":{\"name\":\"helm-ca\"}"), 0);
+	assert_int_equal(sc_e2e_create(&e, HELMREPO, "mtls-half", url, ",\"certSecretRef\":{\"name\":\"helm-halfmtls\"}"), 0);
+	r = wait_ready("HelmRepository", "mtls", "True", TIMEOUT);
+	assert_non_null(r);
+	json_decref(r);
+	expect_failure("HelmRepository", "mtls-nocert", "Failed", "failed to fetch Helm repository index");
+	expect_failure("HelmRepository", "mtls-half", "AuthenticationFailed", "both 'tls.crt' and 'tls.key' are required");
+	assert_int_equal(sc_e2e_create(&e, HELMCHART, "c-mtls", "app", "HelmRepository", "mtls",
+				       ",\"version\":\"1.0.0\""), 0);
+	r = wait_ready("HelmChart", "c-mtls", "True", TIMEOUT);
+	assert_non_null(r);
+	json_decref(r);
+	free(crt);
+	free(key);
 
 	snprintf(url, sizeof(url), "%s/abs", henv("HELM_HTTP_URL"));
 	assert_int_equal(sc_e2e_create(&e, HELMREPO, "abs", url, ""), 0);
