@@ -54,6 +54,7 @@ ctest --test-dir build --output-on-failure --timeout 900 -j 2 || status=1
 if [ -z "${CF_TEST_QUICK:-}" ]; then
 	step "tests (sanitizer build)"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
 		ctest --test-dir build-san --output-on-failure --timeout 900 -j 2 || status=1
 
 	step "fuzz targets (${FUZZ_SECONDS}s each)"

@@ -1,0 +1,149 @@
+/* kustomize-controller's internal interfaces: the environment reconcilers run in and the steps they share. */
+#ifndef KC_H
+#define KC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cf/bus.h"
+#include "cf/kube.h"
+#include "cf/log.h"
+#include "cf/runtime.h"
+
+#define KC_CONTROLLER "kustomize-controller"
+#define KC_GROUP "kustomize.toolkit.fluxcd.io"
+#define KC_API_VERSION KC_GROUP "/v1"
+#define KC_KIND "Kustomization"
+#define KC_FINALIZER "finalizers.fluxcd.io"
+#define KC_SOURCE_GROUP "source.toolkit.fluxcd.io"
+#define KC_FIELD_MANAGER "kustomize-controller"
+
+/* Labels and annotations Flux reads on applied objects. */
+#define KC_LABEL_NAME KC_GROUP "/name"
+#define KC_LABEL_NAMESPACE KC_GROUP "/namespace"
+#define KC_ANN_PRUNE KC_GROUP "/prune"
+#define KC_ANN_SSA KC_GROUP "/ssa"
+#define KC_ANN_FORCE KC_GROUP "/force"
+#define KC_ANN_RECONCILE KC_GROUP "/reconcile"
+#define KC_ANN_SUBSTITUTE KC_GROUP "/substitute"
+#define KC_ANN_REVISION KC_GROUP "/revision"
+
+/* Flux's Ready reasons for Kustomizations (api/v1 condition_types.go and fluxcd/pkg meta). */
+#define KC_REASON_ARTIFACT_FAILED "ArtifactFailed"
+#define KC_REASON_BUILD_FAILED "BuildFailed"
+#define KC_REASON_HEALTH_FAILED "HealthCheckFailed"
+#define KC_REASON_DEPENDENCY "DependencyNotReady"
+#define KC_REASON_PRUNE_FAILED "PruneFailed"
+#define KC_REASON_SUCCEEDED "Succeeded"
+#define KC_COND_HEALTHY "Healthy"
+
+/* What every reconcile shares; set up once by main. */
+typedef struct {
+	cf_runtime *rt;
+	cf_kube *kube;
+	cf_bus_pub *bus;             /* NULL when publishing is off */
+	const char *tmp_dir;         /* where artifacts are unpacked */
+	int http_retry;              /* artifact fetch retries */
+	int64_t requeue_dependency_ms;
+} kc_env;
+
+/* ---- object plumbing (object.c) ---- */
+
+/* Borrowed string at a dotted path ("spec.sourceRef.name"), or NULL. */
+const char *kc_str(const json_t *obj, const char *path);
+/* A Go duration field in milliseconds, or dflt_ms when absent or invalid. */
+int64_t kc_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms);
+/* A label or annotation value (borrowed), or NULL. which is "labels" or "annotations". */
+const char *kc_meta(const json_t *obj, const char *which, const char *key);
+/* 1 when a label or annotation key has value (compared case-insensitively). */
+int kc_meta_is(const json_t *obj, const char *key, const char *value);
+
+/* GETs an object as jansson. CF_ENOTFOUND when absent. */
+int kc_object_get(json_t **out, cf_kube *kube, const char *api_version, const char *kind,
+		  const char *ns, const char *name);
+/* Adds (add=1) or removes the Flux finalizer with a compare-and-swap merge patch. */
+int kc_object_finalizer(cf_kube *kube, json_t *obj, int add);
+/* Merge-patches the status subresource from old's status to obj's (nulls for removed keys). */
+int kc_object_patch_status(cf_kube *kube, const json_t *old, json_t *obj);
+/* Records an Event about obj with the revision annotation; failures are only logged. */
+void kc_object_event(cf_kube *kube, const json_t *obj, const char *type, const char *reason,
+		     const char *revision, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The decoded data of a Secret or the data of a ConfigMap as a jansson object of strings. */
+int kc_object_data(json_t **out, cf_kube *kube, const char *kind, const char *ns, const char *name);
+/* Removes a directory tree without following links; missing is fine. */
+void kc_rmtree(const char *path);
+
+/* ---- the kustomization file (generate.c) ---- */
+
+/*
+ * Prepares dir (below root) for a build as Flux does: writes a kustomization.yaml listing every
+ * Kubernetes YAML file below dir when there is none, then merges the Kustomization's spec
+ * overlay (targetNamespace, namePrefix, nameSuffix, patches, images, components) into it.
+ */
+int kc_generate(const char *dir, const json_t *spec);
+
+/* ---- post-build substitution (substitute.c) ---- */
+
+/*
+ * Expands ${...} in text with vars (an object of strings) as Flux's envsubst does; strict makes
+ * an unset variable without a default an error. *out is malloc'd. CF_EINVALID with Flux's
+ * message on errors.
+ */
+int kc_substitute(char **out, const char *text, const json_t *vars, int strict);
+/*
+ * Collects postBuild variables: substituteFrom in order (optional ones may be missing), then
+ * substitute, which overrides them. *out is a new object of strings (caller json_decref).
+ */
+int kc_substitute_vars(json_t **out, cf_kube *kube, const json_t *ks);
+
+/* ---- build (build.c) ---- */
+
+/*
+ * Builds spec.path of the unpacked artifact in root, substitutes variables, and returns the
+ * objects as a jansson array with owner labels and commonMetadata set.
+ */
+int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root);
+
+/* ---- apply and prune (apply.c, inventory.c) ---- */
+
+/* What happened to one object in an apply. */
+typedef enum { KC_CREATED, KC_CONFIGURED, KC_UNCHANGED, KC_SKIPPED, KC_DELETED } kc_action;
+
+/*
+ * Server-side applies objects in Flux's stages (definitions, waited for; classes; the rest).
+ * *out gets the change set, also on failure: entries {id, v, action, kind, namespace, name} in
+ * apply order. force: spec.force. timeout_ms bounds the wait for CRDs and Namespaces.
+ */
+int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t timeout_ms);
+
+/* The inventory id of an object: "<ns>_<name>_<group>_<kind>". */
+void kc_inventory_id(char *buf, size_t size, const json_t *obj);
+/*
+ * Deletes the objects in old_entries that are not in new_entries, in reverse order, when they
+ * still carry ks's owner labels and do not opt out. *out_deleted gets "Kind/ns/name deleted" lines.
+ * On failure the ids that were not deleted are in *out_kept.
+ */
+int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_t *ks,
+	     const json_t *old_entries, const json_t *new_entries);
+
+/* Waits until no object of entries is terminating (deletionPolicy WaitForTermination). CF_ETIMEOUT. */
+int kc_inventory_wait_gone(cf_kube *kube, const json_t *entries, int64_t timeout_ms);
+
+/* ---- health (health.c) ---- */
+
+/* kstatus of one live object: 0 Current, 1 InProgress, 2 Failed; *why gets a short reason. */
+int kc_health_status(const json_t *obj, char *why, size_t why_size);
+/*
+ * Polls the objects named by refs (array of {apiVersion, kind, name, namespace}) until every one
+ * is Current, one Failed, or timeout_ms passed. CF_ETIMEOUT / CF_ERROR with a message naming
+ * the objects that are not ready.
+ */
+int kc_health_wait(cf_kube *kube, const json_t *refs, int64_t timeout_ms);
+
+/* ---- the reconciler (kustomization.c) ---- */
+
+cf_result kc_reconcile(const cf_request *req);
+
+#endif
