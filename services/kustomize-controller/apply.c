@@ -274,7 +274,7 @@ int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t ti
 				sorted[m++] = json_array_get(objects, i);
 		qsort(sorted, m, sizeof(*sorted), by_order);
 		for (size_t i = 0; i < m && err == 0; i++) {
-			kc_action action;
+			kc_action action = KC_UNCHANGED;
 			char id[1024];
 			if ((err = reconcile_object(&action, kube, sorted[i], force, timeout_ms)) < 0)
 				break;
