@@ -1,50 +1,84 @@
 /*
- * `cflux template RELEASE CHART`: what `helm template` prints. The flags and inputs are checked
- * here; rendering needs the chart loader of the Helm engine (cf/helm.h), which has none yet.
+ * `cflux template RELEASE CHART`: renders a chart directory or .tgz with the Helm engine
+ * (cf/helm.h) and prints what `helm template` prints.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cf/doc.h"
 #include "cf/error.h"
+#include "cf/helm.h"
 #include "cli.h"
 
 typedef struct {
 	cli_strv values;   /* -f/--values files, later ones win */
 	cli_strv set;      /* --set k=v */
+	cli_strv set_string; /* --set-string k=v */
 	int include_crds;
 } template_args;
 
-/* Every -f file must exist and hold YAML, as helm checks before rendering. */
-static int check_values(const cli_strv *files)
+/*
+ * The global -n flag defaults to flux-system for the Flux commands; helm's default namespace is
+ * "default", so that default is mapped back (an explicit `-n flux-system` is taken the same way).
+ */
+static const char *release_namespace(const cli_ctx *c)
 {
-	cf_doc_load_opts lo = { .schema = CF_DOC_YAML11 };
-	cf_doc *doc = NULL;
-	int err;
-
-	for (size_t i = 0; i < files->n; i++) {
-		lo.filename = files->v[i];
-		if ((err = cf_doc_load_yaml_file(&doc, files->v[i], &lo)) < 0)
-			return cf_error_wrap(err, "failed to parse %s: ", files->v[i]);
-		cf_doc_free(doc);
-		doc = NULL;
-	}
-	return 0;
+	return !c->namespace_ || !strcmp(c->namespace_, "flux-system") ? "default" : c->namespace_;
 }
 
-static int check_chart(const char *chart)
+/*
+ * A CHART that is no local path would name a chart in a repository, which this command does
+ * not fetch; the messages are helm's when it finds no such repository.
+ */
+static int locate(const char *path)
 {
-	char path[4096];
 	struct stat st;
+	const char *slash = strchr(path, '/');
 
-	snprintf(path, sizeof(path), "%s/Chart.yaml", chart);
-	if (stat(chart, &st) != 0)
-		return cf_error_set(CF_ENOTFOUND, "path \"%s\" not found", chart);
-	if (!S_ISDIR(st.st_mode) || stat(path, &st) != 0)
-		return cf_error_set(CF_EUNSUPPORTED, "%s: only chart directories are supported "
-		                    "(Chart.yaml missing)", chart);
-	return 0;
+	if (stat(path, &st) == 0 || path[0] == '/' || path[0] == '.')
+		return 0;
+	if (!slash)
+		return cf_error_set(CF_ENOTFOUND, "non-absolute URLs should be in form of "
+		                    "repo_name/path_to_chart, got: %s", path);
+	return cf_error_set(CF_ENOTFOUND, "repo %.*s not found", (int)(slash - path), path);
+}
+
+static int render(cli_ctx *c, const template_args *a, const char *release, const char *path)
+{
+	cf_helm_template_opts o = {
+		.release_name = release,
+		.ns = release_namespace(c),
+		.value_files = (const char *const *)a->values.v,
+		.n_value_files = a->values.n,
+		.set = (const char *const *)a->set.v,
+		.n_set = a->set.n,
+		.set_string = (const char *const *)a->set_string.v,
+		.n_set_string = a->set_string.n,
+		.include_crds = a->include_crds,
+	};
+	cf_helm_chart *chart = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	int err, render_failed = 0;
+
+	o.render_failed = &render_failed;
+	if ((err = locate(path)) == 0 && (err = cf_helm_chart_load(&chart, path)) == 0) {
+		if (cf_helm_chart_deprecated(chart))
+			fprintf(c->err, "WARNING: This chart is deprecated\n");
+		err = cf_helm_chart_template(&out, &len, chart, &o);
+	}
+	if (err == 0)
+		fwrite(out, 1, len, c->out);
+	else if (render_failed) {
+		/* helm hints at --debug when the failure came from rendering. */
+		char *msg = strdup(cf_error_last());
+		if (msg)
+			cf_error_set(err, "%s\n\nUse --debug flag to render out invalid YAML", msg);
+		free(msg);
+	}
+	free(out);
+	cf_helm_chart_free(chart);
+	return err;
 }
 
 int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv)
@@ -56,6 +90,9 @@ int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv)
 		{ "set", 0, CLI_FLAG_ARRAY, &a.set,
 		  "set values on the command line (can specify multiple or separate values with "
 		  "commas: key1=val1,key2=val2)" },
+		{ "set-string", 0, CLI_FLAG_ARRAY, &a.set_string,
+		  "set STRING values on the command line (can specify multiple or separate values "
+		  "with commas: key1=val1,key2=val2)" },
 		{ "include-crds", 0, CLI_FLAG_BOOL, &a.include_crds,
 		  "include CRDs in the templated output" },
 	};
@@ -70,15 +107,14 @@ int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv)
 	} else if (nargs != 2) {
 		rc = cli_usage(c, "cflux template", "expected 2 arguments (RELEASE CHART), got %d",
 		               nargs);
-	} else if (check_chart(args[1]) < 0 || check_values(&a.values) < 0) {
+	} else if (render(c, &a, args[0], args[1]) < 0) {
 		rc = cli_fail_err(c, NULL);
 	} else {
-		cf_error_set(CF_EUNSUPPORTED, "rendering charts needs a chart loader and values "
-		             "coalescing in the Helm engine (cf/helm.h), which it does not have yet");
-		rc = cli_fail_err(c, NULL);
+		rc = CLI_EXIT_OK;
 	}
 	cli_strv_free(&a.values);
 	cli_strv_free(&a.set);
+	cli_strv_free(&a.set_string);
 	free(args);
 	return rc;
 }

@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 	long long all_ready = cft_now_ms() - t0;
 	sleep(2);
 	long busy = proc_kib(e.controller, "VmRSS:"), peak = proc_kib(e.controller, "VmHWM:");
+	long anon = proc_kib(e.controller, "RssAnon:"), file = proc_kib(e.controller, "RssFile:");
 
 	/* Latency: push a commit, request a reconcile, wait for ArtifactReady with the new revision. */
 	long long *lat = calloc((size_t)commits, sizeof(*lat));
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
 	printf("| RSS idle (no objects) | %.1f MiB |\n", idle / 1024.0);
 	printf("| time until %d GitRepositories are Ready | %.1f s |\n", n, all_ready / 1000.0);
 	printf("| RSS with %d GitRepositories ready | %.1f MiB |\n", n, busy / 1024.0);
+	printf("| of which heap (RssAnon) / file-backed (RssFile) | %.1f / %.1f MiB |\n", anon / 1024.0, file / 1024.0);
 	printf("| peak RSS (VmHWM) | %.1f MiB |\n", peak / 1024.0);
 	printf("| push to ArtifactReady, p50 over %d commits | %lld ms |\n", commits, lat[commits / 2]);
 	printf("| push to ArtifactReady, p99 over %d commits | %lld ms |\n", commits,

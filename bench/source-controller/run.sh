@@ -30,6 +30,7 @@ git -C "$big" add . && git -C "$big" -c user.name=b -c user.email=b@b commit -q 
 git clone -q --bare "$big" "$CF_GIT_REPOS/big.git"
 url="$CF_GIT_HTTP_URL/big.git"
 
+mkdir -p "$W/ours"
 ours=$(./build/bench/source-controller/bench_git_archive "$url" "$W/ours")
 read -r ours_s ours_kib _ <<<"$ours"
 start=$(date +%s.%N)

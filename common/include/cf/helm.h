@@ -191,4 +191,51 @@ int cf_helm_tmpl_exec(char **out, size_t *out_len, cf_helm_tmpl *set, const char
  */
 int cf_helm_error_cleanup(char **out, const char *filename, const char *msg, int parse_error);
 
+/* ---- charts ------------------------------------------------------------------------------ */
+
+/* A loaded chart with its subcharts. */
+typedef struct cf_helm_chart cf_helm_chart;
+
+/*
+ * Loads a chart from a directory (honouring .helmignore) or a .tgz archive, with the subcharts
+ * under charts/ (directories or archives), and validates Chart.yaml as Helm does. Archives may
+ * not hold absolute or ".." paths, and links in a directory may not leave it or loop
+ * (CF_EUNSAFE); a chart is at most 100 MiB, an archived file 5 MiB, 100,000 entries
+ * (CF_ELIMIT). Errors: CF_ENOTFOUND (no such path, no Chart.yaml), CF_EPARSE (bad YAML, not a
+ * gzip archive), CF_EINVALID ("validation: ..."), all with Helm's message. Free *out with
+ * cf_helm_chart_free.
+ */
+int cf_helm_chart_load(cf_helm_chart **out, const char *path);
+void cf_helm_chart_free(cf_helm_chart *chart);
+/* The chart's name (borrowed). */
+const char *cf_helm_chart_name(const cf_helm_chart *chart);
+/* 1 when Chart.yaml says `deprecated: true` (helm then warns "This chart is deprecated"). */
+int cf_helm_chart_deprecated(const cf_helm_chart *chart);
+
+/* What `helm template RELEASE CHART` takes. NULL arrays with n 0 are fine. */
+typedef struct {
+	const char *release_name;
+	const char *ns;                   /* NULL: "default" */
+	const char *const *value_files;   /* -f, in order (later files win) */
+	size_t n_value_files;
+	const char *const *set;           /* --set, in order */
+	size_t n_set;
+	const char *const *set_string;    /* --set-string, in order, after --set */
+	size_t n_set_string;
+	int include_crds;                 /* --include-crds */
+	/* Out, may be NULL: set to 1 when a failure came from rendering the templates or sorting
+	 * their output (where helm adds "Use --debug flag to render out invalid YAML"). */
+	int *render_failed;
+} cf_helm_template_opts;
+
+/*
+ * Renders chart as `helm template` prints it: values coalesced, dependencies processed
+ * (conditions, tags, aliases, import-values), every template rendered, manifests sorted in
+ * Helm's install order, hooks after them. The chart tree is changed by dependency processing:
+ * load it again for another render. *out is malloc'ed. Errors carry Helm's message (template
+ * errors "template: chart/templates/x.yaml:3:5: executing ...", "execution error at (...)").
+ */
+int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
+                           const cf_helm_template_opts *opts);
+
 #endif

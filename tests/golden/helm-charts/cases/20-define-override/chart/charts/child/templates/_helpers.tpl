@@ -1,0 +1,2 @@
+{{- define "name" -}}child-name{{- end -}}
+{{- define "child.only" -}}from-child-{{ .Chart.Name }}{{- end -}}

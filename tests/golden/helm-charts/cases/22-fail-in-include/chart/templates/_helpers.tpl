@@ -1,0 +1,5 @@
+{{- define "check" -}}
+{{- if not .Values.ok -}}
+{{- fail "ok must be set" -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,3 @@
+{{- define "app.dbHost" -}}
+{{ .Release.Name }}-database.{{ .Release.Namespace }}.svc.{{ .Values.global.domain }}
+{{- end -}}
