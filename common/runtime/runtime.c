@@ -156,6 +156,7 @@ static void config_defaults(cf_runtime_config *c, const cf_service *svc)
 		.renew_deadline_ms = 30000,
 		.retry_period_ms = 5000,
 		.log_level = "info",
+		.log_encoding = "json",
 		.requeue_dependency_ms = 30000,
 		.min_retry_delay_ms = 750,
 		.max_retry_delay_ms = 15 * 60 * 1000,
@@ -191,6 +192,8 @@ static int parse_flags(cf_runtime_config *c, int argc, char **argv, const cf_ser
 		{"leader-election-retry-period", CF_FLAG_DURATION, &c->retry_period_ms,
 		 "Duration the LeaderElector clients should wait between tries of actions."},
 		{"log-level", CF_FLAG_STRING, &c->log_level, "Log verbosity level: debug, info or error."},
+		{"log-encoding", CF_FLAG_STRING, &c->log_encoding,
+		 "Log encoding format: json or console (accepted for Flux compatibility; lines are JSON)."},
 		{"requeue-dependency", CF_FLAG_DURATION, &c->requeue_dependency_ms,
 		 "The interval at which failing dependencies are reevaluated."},
 		{"min-retry-delay", CF_FLAG_DURATION, &c->min_retry_delay_ms,
@@ -429,6 +432,10 @@ int cf_runtime_main(int argc, char **argv, const cf_service *svc)
 	}
 	if (cf_log_parse_level(rt.cfg.log_level, &level) < 0) {
 		fprintf(stderr, "Error: %s\n", cf_error_last());
+		return 2;
+	}
+	if (strcmp(rt.cfg.log_encoding, "json") != 0 && strcmp(rt.cfg.log_encoding, "console") != 0) {
+		fprintf(stderr, "Error: invalid log encoding '%s' (want json or console)\n", rt.cfg.log_encoding);
 		return 2;
 	}
 	cf_log_init(stderr, level);

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cf/discovery.h"
 #include "cf/error.h"
 
 /* Flags with Flux's names and defaults, plus the bus endpoints. */
 static const char *events_bind = "tcp://0.0.0.0:9091";
 static const char *events_connect = "";
+static const char *events_service = "";
 static const char *tmp_path = "";
 static int http_retry = 9;
 
@@ -19,6 +21,9 @@ static const cf_flag flags[] = {
 	{"events-bind", CF_FLAG_STRING, &events_bind, "The bus address to publish results on (\"0\" turns it off)."},
 	{"events-connect", CF_FLAG_STRING, &events_connect,
 	 "Bus publishers to listen to for new artifacts: tcp:// endpoints, comma-separated or repeated."},
+	{"events-service", CF_FLAG_STRING, &events_service,
+	 "In a cluster: <namespace>/<name> of the headless Service of source-controller's bus; every "
+	 "ready endpoint of its port \"events\" is listened to, as replicas come and go."},
 	{"http-retry", CF_FLAG_INT, &http_retry, "The maximum number of retries when failing to fetch artifacts over HTTP."},
 	{"tmp-path", CF_FLAG_STRING, &tmp_path, "Where artifacts are unpacked (default: $TMPDIR or /tmp)."},
 	{NULL},
@@ -30,6 +35,7 @@ static char connect_list[8192];
 typedef struct {
 	kc_env env;
 	cf_bus_sub *sub;
+	cf_discovery *discovery;
 	pthread_t listener;
 	int listening;
 	volatile int stopping;
@@ -152,6 +158,19 @@ static int start_listener(service_state *s)
 			return cf_error_wrap(err, "--events-connect %s: ", url);
 		n++;
 	}
+	if (*events_service) {
+		char ns[256], *slash;
+		snprintf(ns, sizeof(ns), "%s", events_service);
+		if (!(slash = strchr(ns, '/')) || !slash[1] || slash == ns)
+			return cf_error_set(CF_EINVALID, "--events-service wants <namespace>/<name>, got '%s'",
+					    events_service);
+		*slash = '\0';
+		if (!s->sub && (err = cf_bus_sub_new(&s->sub, CF_BUS_MASK(CF_BUS_ARTIFACT_READY))) < 0)
+			return err;
+		if ((err = cf_discovery_start_bus(&s->discovery, s->env.kube, ns, slash + 1, "events", s->sub)) < 0)
+			return err;
+		n++;
+	}
 	if (!n)
 		return 0;
 	if (pthread_create(&s->listener, NULL, listen_bus, s) != 0)
@@ -183,6 +202,7 @@ static int start(cf_runtime *rt, void **ctx)
 	*ctx = s;
 	return 0;
 fail:
+	cf_discovery_free(s->discovery);
 	cf_bus_sub_free(s->sub);
 	cf_bus_pub_free(s->env.bus);
 	free(s);
@@ -197,6 +217,7 @@ static void stop(cf_runtime *rt, void *ctx)
 	if (!s)
 		return;
 	s->stopping = 1;
+	cf_discovery_free(s->discovery);
 	if (s->listening)
 		pthread_join(s->listener, NULL);
 	cf_bus_sub_free(s->sub);

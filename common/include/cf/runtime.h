@@ -466,6 +466,7 @@ typedef struct {
 	int64_t renew_deadline_ms;          /* --leader-election-renew-deadline [30s] */
 	int64_t retry_period_ms;            /* --leader-election-retry-period [5s] */
 	const char *log_level;              /* --log-level ["info"] */
+	const char *log_encoding;           /* --log-encoding ["json"]; "console" is accepted, lines stay JSON */
 	int64_t requeue_dependency_ms;      /* --requeue-dependency [30s] */
 	int64_t min_retry_delay_ms;         /* --min-retry-delay [750ms] */
 	int64_t max_retry_delay_ms;         /* --max-retry-delay [15m] */
