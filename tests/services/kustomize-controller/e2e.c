@@ -43,8 +43,9 @@ static int start_source_controller(kc_e2e *e)
 	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", cft_free_port());
 	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache", e->dir);
 	snprintf(log, sizeof(log), "%s/source-controller.log", e->dir);
+	/* Only this test's namespace: other tests run their own controllers in parallel. */
 	char *argv[] = {SC_BINARY, kc, storage, addr, adv, bus, health, cache, "--metrics-addr=0",
-			"--log-level=debug", NULL};
+			"--log-level=debug", "--watch-all-namespaces=false", NULL};
 	e->source = cft_spawn(log, argv);
 	return e->source > 0 ? 0 : -1;
 }
@@ -60,7 +61,8 @@ static int start_kustomize_controller(kc_e2e *e)
 	snprintf(tmp, sizeof(tmp), "--tmp-path=%s/tmp", e->dir);
 	snprintf(log, sizeof(log), "%s/kustomize-controller.log", e->dir);
 	char *argv[] = {KC_BINARY, kc, connect, bind, health, tmp, "--metrics-addr=0",
-			"--requeue-dependency=2s", "--http-retry=2", "--log-level=debug", NULL};
+			"--requeue-dependency=2s", "--http-retry=2", "--log-level=debug",
+			"--watch-all-namespaces=false", NULL};
 	e->kustomize = cft_spawn(log, argv);
 	return e->kustomize > 0 ? 0 : -1;
 }
@@ -105,6 +107,7 @@ int kc_e2e_up(kc_e2e *e)
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", e->ns);
 	if ((err = cf_kube_create(e->kube, NULL, NULL, body, NULL)) < 0)
 		goto done;
+	setenv("RUNTIME_NAMESPACE", e->ns, 1);
 	e->storage_port = cft_free_port();
 	e->sc_bus_port = cft_free_port();
 	e->kc_bus_port = cft_free_port();
