@@ -46,7 +46,7 @@ static int has_prefix(const char *s, const char *p)
 /* 0: definitions, 1: classes, 2: everything else. */
 static int stage_of(const json_t *obj)
 {
-	const char *av = kc_str(obj, "apiVersion"), *kind = kc_str(obj, "kind");
+	const char *av = cf_object_str(obj, "apiVersion"), *kind = cf_object_str(obj, "kind");
 	size_t n = strlen(kind);
 
 	if ((strcmp(kind, "CustomResourceDefinition") == 0 && has_prefix(av, "apiextensions.k8s.io/")) ||
@@ -75,19 +75,19 @@ static int by_order(const void *pa, const void *pb)
 	char ga[256], gb[256];
 	int d;
 
-	if ((d = rank_of(kc_str(a, "kind")) - rank_of(kc_str(b, "kind"))) != 0)
+	if ((d = rank_of(cf_object_str(a, "kind")) - rank_of(cf_object_str(b, "kind"))) != 0)
 		return d;
-	group_of(ga, sizeof(ga), kc_str(a, "apiVersion"));
-	group_of(gb, sizeof(gb), kc_str(b, "apiVersion"));
-	if ((d = strcmp(ga, gb)) != 0 || (d = cmp_str(kc_str(a, "kind"), kc_str(b, "kind"))) != 0 ||
-	    (d = cmp_str(kc_str(a, "metadata.namespace"), kc_str(b, "metadata.namespace"))) != 0)
+	group_of(ga, sizeof(ga), cf_object_str(a, "apiVersion"));
+	group_of(gb, sizeof(gb), cf_object_str(b, "apiVersion"));
+	if ((d = strcmp(ga, gb)) != 0 || (d = cmp_str(cf_object_str(a, "kind"), cf_object_str(b, "kind"))) != 0 ||
+	    (d = cmp_str(cf_object_str(a, "metadata.namespace"), cf_object_str(b, "metadata.namespace"))) != 0)
 		return d;
-	return cmp_str(kc_str(a, "metadata.name"), kc_str(b, "metadata.name"));
+	return cmp_str(cf_object_str(a, "metadata.name"), cf_object_str(b, "metadata.name"));
 }
 
 void kc_inventory_id(char *buf, size_t size, const json_t *obj)
 {
-	const char *ns = kc_str(obj, "metadata.namespace"), *name = kc_str(obj, "metadata.name");
+	const char *ns = cf_object_str(obj, "metadata.namespace"), *name = cf_object_str(obj, "metadata.name");
 	char group[256], safe[512];
 	size_t j = 0;
 
@@ -101,8 +101,8 @@ void kc_inventory_id(char *buf, size_t size, const json_t *obj)
 		}
 	}
 	safe[j] = '\0';
-	group_of(group, sizeof(group), kc_str(obj, "apiVersion"));
-	snprintf(buf, size, "%s_%s_%s_%s", ns ? ns : "", safe, group, kc_str(obj, "kind"));
+	group_of(group, sizeof(group), cf_object_str(obj, "apiVersion"));
+	snprintf(buf, size, "%s_%s_%s_%s", ns ? ns : "", safe, group, cf_object_str(obj, "kind"));
 }
 
 /* What a diff compares: the object without status and server-owned metadata. */
@@ -139,8 +139,8 @@ static int load_answer(json_t **out, char *text)
 
 static cf_kube_ref ref_of(const json_t *obj)
 {
-	cf_kube_ref ref = {kc_str(obj, "apiVersion"), kc_str(obj, "kind"), kc_str(obj, "metadata.namespace"),
-			   kc_str(obj, "metadata.name")};
+	cf_kube_ref ref = {cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind"), cf_object_str(obj, "metadata.namespace"),
+			   cf_object_str(obj, "metadata.name")};
 	return ref;
 }
 
@@ -191,15 +191,15 @@ static int reconcile_object(kc_action *action, cf_kube *kube, json_t *obj, int f
 	if (err == 0 && (err = load_answer(&live, text)) < 0)
 		return err;
 	text = NULL;
-	if (kc_meta_is(obj, KC_ANN_RECONCILE, "disabled") || kc_meta_is(obj, KC_ANN_SSA, "Ignore") ||
-	    (live && (kc_meta_is(live, KC_ANN_RECONCILE, "disabled") || kc_meta_is(live, KC_ANN_SSA, "Ignore"))) ||
-	    (live && kc_meta_is(obj, KC_ANN_SSA, "IfNotPresent"))) {
+	if (cf_object_meta_is(obj, KC_ANN_RECONCILE, "disabled") || cf_object_meta_is(obj, KC_ANN_SSA, "Ignore") ||
+	    (live && (cf_object_meta_is(live, KC_ANN_RECONCILE, "disabled") || cf_object_meta_is(live, KC_ANN_SSA, "Ignore"))) ||
+	    (live && cf_object_meta_is(obj, KC_ANN_SSA, "IfNotPresent"))) {
 		*action = KC_SKIPPED;
 		goto done;
 	}
 	if (live) {
 		err = apply_one(&text, kube, obj, 1);
-		if (err == CF_EINVALID_OBJ && (force || kc_meta_is(obj, KC_ANN_FORCE, "enabled")) &&
+		if (err == CF_EINVALID_OBJ && (force || cf_object_meta_is(obj, KC_ANN_FORCE, "enabled")) &&
 		    strstr(cf_error_last(), "immutable")) {
 			if ((err = recreate(kube, obj, timeout_ms)) < 0 || (err = apply_one(NULL, kube, obj, 0)) < 0)
 				goto done;
@@ -239,13 +239,13 @@ static int wait_definitions(cf_kube *kube, json_t **objs, size_t n, int64_t time
 		for (size_t i = 0; i < n && !pending; i++) {
 			json_t *live = NULL;
 			char why[256];
-			const char *kind = kc_str(objs[i], "kind");
+			const char *kind = cf_object_str(objs[i], "kind");
 			if (strcmp(kind, "ClusterRole") == 0)
 				continue;
-			if (kc_object_get(&live, kube, kc_str(objs[i], "apiVersion"), kind, NULL,
-					  kc_str(objs[i], "metadata.name")) < 0 ||
+			if (cf_object_get(&live, kube, cf_object_str(objs[i], "apiVersion"), kind, NULL,
+					  cf_object_str(objs[i], "metadata.name")) < 0 ||
 			    kc_health_status(live, why, sizeof(why)) != 0)
-				pending = kc_str(objs[i], "metadata.name");
+				pending = cf_object_str(objs[i], "metadata.name");
 			json_decref(live);
 		}
 		if (!pending)
@@ -280,9 +280,9 @@ int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t ti
 				break;
 			kc_inventory_id(id, sizeof(id), sorted[i]);
 			json_array_append_new(entries, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}", "id", id, "v",
-				kc_str(sorted[i], "apiVersion"), "action", action_name(action), "kind",
-				kc_str(sorted[i], "kind"), "namespace", kc_str(sorted[i], "metadata.namespace"),
-				"name", kc_str(sorted[i], "metadata.name")));
+				cf_object_str(sorted[i], "apiVersion"), "action", action_name(action), "kind",
+				cf_object_str(sorted[i], "kind"), "namespace", cf_object_str(sorted[i], "metadata.namespace"),
+				"name", cf_object_str(sorted[i], "metadata.name")));
 		}
 		if (err == 0 && stage == 0 && m > 0)
 			err = wait_definitions(kube, sorted, m, timeout_ms);

@@ -101,8 +101,8 @@ static void merge_map(json_t *obj, const char *which, const json_t *pairs)
 static void stamp(json_t *obj, const json_t *ks)
 {
 	json_t *common = json_object_get(json_object_get(ks, "spec"), "commonMetadata");
-	json_t *owner = json_pack("{s:s,s:s}", KC_LABEL_NAME, kc_str(ks, "metadata.name"),
-				  KC_LABEL_NAMESPACE, kc_str(ks, "metadata.namespace"));
+	json_t *owner = json_pack("{s:s,s:s}", KC_LABEL_NAME, cf_object_str(ks, "metadata.name"),
+				  KC_LABEL_NAMESPACE, cf_object_str(ks, "metadata.namespace"));
 
 	merge_map(obj, "labels", json_object_get(common, "labels"));
 	merge_map(obj, "annotations", json_object_get(common, "annotations"));
@@ -113,7 +113,7 @@ static void stamp(json_t *obj, const json_t *ks)
 int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root)
 {
 	json_t *spec = json_object_get(ks, "spec"), *vars = NULL, *objs = json_array();
-	const char *path = kc_str(ks, "spec.path");
+	const char *path = cf_object_str(ks, "spec.path");
 	cf_kustomize_opts opts = {.root = root};
 	cf_doc *list = NULL;
 	char dir[8192];
@@ -129,7 +129,7 @@ int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root)
 		if ((err = kc_substitute_vars(&vars, env->kube, ks)) < 0)
 			goto done;
 		/* Flux substitutes only when there is some variable (or strategy Always). */
-		const char *strategy = kc_str(ks, "spec.postBuild.substituteStrategy");
+		const char *strategy = cf_object_str(ks, "spec.postBuild.substituteStrategy");
 		if (!json_object_size(vars) && !(strategy && strcmp(strategy, "Always") == 0)) {
 			json_decref(vars);
 			vars = NULL;
@@ -139,7 +139,7 @@ int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root)
 		json_t *obj = NULL;
 		if ((err = convert(&obj, cf_doc_item(list, i), vars)) < 0)
 			goto done;
-		if (!kc_str(obj, "apiVersion") || !kc_str(obj, "kind") || !kc_str(obj, "metadata.name")) {
+		if (!cf_object_str(obj, "apiVersion") || !cf_object_str(obj, "kind") || !cf_object_str(obj, "metadata.name")) {
 			json_decref(obj);
 			err = cf_error_set(CF_EINVALID, "failed to decode Kubernetes apiVersion, kind and name");
 			goto done;

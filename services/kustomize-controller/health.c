@@ -28,10 +28,10 @@ static const char *cond(const json_t *obj, const char *type, const char **reason
 	size_t i;
 
 	json_array_foreach(conds, i, c)
-		if (kc_str(c, "type") && strcmp(kc_str(c, "type"), type) == 0) {
+		if (cf_object_str(c, "type") && strcmp(cf_object_str(c, "type"), type) == 0) {
 			if (reason)
-				*reason = kc_str(c, "reason");
-			return kc_str(c, "status");
+				*reason = cf_object_str(c, "reason");
+			return cf_object_str(c, "status");
 		}
 	return NULL;
 }
@@ -77,14 +77,14 @@ static int deployment(const json_t *o, char *why, size_t n)
 static int statefulset(const json_t *o, char *why, size_t n)
 {
 	json_int_t want = spec_replicas(o);
-	const char *strategy = kc_str(o, "spec.updateStrategy.type");
+	const char *strategy = cf_object_str(o, "spec.updateStrategy.type");
 
 	if (strategy && strcmp(strategy, "OnDelete") == 0)
 		return CURRENT;
 	if (num(o, "status", "replicas") < want || num(o, "status", "readyReplicas") < want ||
 	    num(o, "status", "currentReplicas") < want)
 		return say(why, n, IN_PROGRESS, "Replicas not ready%s", NULL);
-	const char *cur = kc_str(o, "status.currentRevision"), *upd = kc_str(o, "status.updateRevision");
+	const char *cur = cf_object_str(o, "status.currentRevision"), *upd = cf_object_str(o, "status.updateRevision");
 	if (!cur || !upd || strcmp(cur, upd) != 0)
 		return say(why, n, IN_PROGRESS, "Rolling update in progress%s", NULL);
 	return CURRENT;
@@ -112,7 +112,7 @@ static int job(const json_t *o, char *why, size_t n)
 
 static int pvc(const json_t *o, char *why, size_t n)
 {
-	const char *phase = kc_str(o, "status.phase");
+	const char *phase = cf_object_str(o, "status.phase");
 	return phase && strcmp(phase, "Bound") == 0 ? CURRENT : say(why, n, IN_PROGRESS, "PVC is not Bound%s", NULL);
 }
 
@@ -127,13 +127,13 @@ static int crd(const json_t *o, char *why, size_t n)
 
 static int namespace_(const json_t *o, char *why, size_t n)
 {
-	const char *phase = kc_str(o, "status.phase");
+	const char *phase = cf_object_str(o, "status.phase");
 	return !phase || strcmp(phase, "Active") == 0 ? CURRENT : say(why, n, IN_PROGRESS, "Namespace is %s", phase);
 }
 
 static int pod(const json_t *o, char *why, size_t n)
 {
-	const char *phase = kc_str(o, "status.phase");
+	const char *phase = cf_object_str(o, "status.phase");
 
 	if (phase && strcmp(phase, "Succeeded") == 0)
 		return CURRENT;
@@ -177,7 +177,7 @@ static const kind_rule rules[] = {
 
 int kc_health_status(const json_t *obj, char *why, size_t why_size)
 {
-	const char *av = kc_str(obj, "apiVersion"), *kind = kc_str(obj, "kind");
+	const char *av = cf_object_str(obj, "apiVersion"), *kind = cf_object_str(obj, "kind");
 	const char *slash = av ? strchr(av, '/') : NULL;
 	size_t glen = slash ? (size_t)(slash - av) : 0;
 	json_t *og = json_object_get(json_object_get(obj, "status"), "observedGeneration");
@@ -208,9 +208,9 @@ int kc_health_wait(cf_kube *kube, const json_t *refs, int64_t timeout_ms)
 			json_t *live = NULL;
 			char why[256] = "not found";
 			int st = IN_PROGRESS;
-			const char *ns = kc_str(ref, "namespace");
-			if (kc_object_get(&live, kube, kc_str(ref, "apiVersion"), kc_str(ref, "kind"), ns,
-					  kc_str(ref, "name")) == 0)
+			const char *ns = cf_object_str(ref, "namespace");
+			if (cf_object_get(&live, kube, cf_object_str(ref, "apiVersion"), cf_object_str(ref, "kind"), ns,
+					  cf_object_str(ref, "name")) == 0)
 				st = kc_health_status(live, why, sizeof(why));
 			json_decref(live);
 			if (st == CURRENT)
@@ -218,8 +218,8 @@ int kc_health_wait(cf_kube *kube, const json_t *refs, int64_t timeout_ms)
 			failed |= st == FAILED;
 			size_t len = strlen(pending);
 			snprintf(pending + len, sizeof(pending) - len, "%s%s/%s%s%s status: '%s' (%s)",
-				 len ? ", " : "", kc_str(ref, "kind"), ns && *ns ? ns : "", ns && *ns ? "/" : "",
-				 kc_str(ref, "name"), st == FAILED ? "Failed" : "InProgress", why);
+				 len ? ", " : "", cf_object_str(ref, "kind"), ns && *ns ? ns : "", ns && *ns ? "/" : "",
+				 cf_object_str(ref, "name"), st == FAILED ? "Failed" : "InProgress", why);
 		}
 		if (!pending[0])
 			return 0;

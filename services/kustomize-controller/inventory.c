@@ -45,7 +45,7 @@ static int in_entries(const json_t *entries, const char *id)
 	json_t *e;
 
 	json_array_foreach(entries, i, e)
-		if (json_is_string(json_object_get(e, "id")) && strcmp(kc_str(e, "id"), id) == 0)
+		if (json_is_string(json_object_get(e, "id")) && strcmp(cf_object_str(e, "id"), id) == 0)
 			return 1;
 	return 0;
 }
@@ -59,16 +59,16 @@ static int prune_one(cf_kube *kube, const json_t *ks, const char *id, const char
 
 	if (parse_id(&o, id) < 0 || !version)
 		return 1; /* a malformed entry can name nothing to delete */
-	if ((err = kc_object_get(&live, kube, version, o.kind, o.ns, o.name)) == CF_ENOTFOUND)
+	if ((err = cf_object_get(&live, kube, version, o.kind, o.ns, o.name)) == CF_ENOTFOUND)
 		return 1;
 	if (err < 0)
 		return cf_error_wrap(err, "%s/%s: ", o.kind, o.name);
-	const char *lname = kc_meta(live, "labels", KC_LABEL_NAME);
-	const char *lns = kc_meta(live, "labels", KC_LABEL_NAMESPACE);
-	int ours = lname && lns && strcmp(lname, kc_str(ks, "metadata.name")) == 0 &&
-		   strcmp(lns, kc_str(ks, "metadata.namespace")) == 0;
-	if (!ours || kc_meta_is(live, KC_ANN_PRUNE, "disabled") || kc_meta_is(live, KC_ANN_RECONCILE, "disabled") ||
-	    kc_meta_is(live, KC_ANN_SSA, "Ignore")) {
+	const char *lname = cf_object_meta(live, "labels", KC_LABEL_NAME);
+	const char *lns = cf_object_meta(live, "labels", KC_LABEL_NAMESPACE);
+	int ours = lname && lns && strcmp(lname, cf_object_str(ks, "metadata.name")) == 0 &&
+		   strcmp(lns, cf_object_str(ks, "metadata.namespace")) == 0;
+	if (!ours || cf_object_meta_is(live, KC_ANN_PRUNE, "disabled") || cf_object_meta_is(live, KC_ANN_RECONCILE, "disabled") ||
+	    cf_object_meta_is(live, KC_ANN_SSA, "Ignore")) {
 		json_decref(live);
 		return 0;
 	}
@@ -91,11 +91,11 @@ int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_
 	/* Reverse of the apply order: dependents go before what they depend on. */
 	for (size_t k = n; k-- > 0;) {
 		json_t *e = json_array_get(old_entries, k);
-		const char *id = kc_str(e, "id");
+		const char *id = cf_object_str(e, "id");
 		int rc;
 		if (!id || in_entries(new_entries, id))
 			continue;
-		rc = err < 0 ? 0 : prune_one(kube, ks, id, kc_str(e, "v"));
+		rc = err < 0 ? 0 : prune_one(kube, ks, id, cf_object_str(e, "v"));
 		if (rc < 0)
 			err = rc;
 		if (rc == 1) {
@@ -123,12 +123,12 @@ int kc_inventory_wait_gone(cf_kube *kube, const json_t *entries, int64_t timeout
 		json_array_foreach(entries, i, e) {
 			object_id o;
 			json_t *live = NULL;
-			if (left || !kc_str(e, "id") || parse_id(&o, kc_str(e, "id")) < 0 || !kc_str(e, "v"))
+			if (left || !cf_object_str(e, "id") || parse_id(&o, cf_object_str(e, "id")) < 0 || !cf_object_str(e, "v"))
 				continue;
 			/* Only objects being deleted are waited for; kept ones (not ours, opted out) stay. */
-			if (kc_object_get(&live, kube, kc_str(e, "v"), o.kind, o.ns, o.name) == 0 &&
-			    kc_str(live, "metadata.deletionTimestamp"))
-				left = kc_str(e, "id");
+			if (cf_object_get(&live, kube, cf_object_str(e, "v"), o.kind, o.ns, o.name) == 0 &&
+			    cf_object_str(live, "metadata.deletionTimestamp"))
+				left = cf_object_str(e, "id");
 			json_decref(live);
 		}
 		if (!left)

@@ -9,6 +9,7 @@
 
 #include "cf/bus.h"
 #include "cf/kube.h"
+#include "cf/object.h"
 #include "cf/log.h"
 #include "cf/runtime.h"
 
@@ -49,31 +50,8 @@ typedef struct {
 	int64_t requeue_dependency_ms;
 } kc_env;
 
-/* ---- object plumbing (object.c) ---- */
-
-/* Borrowed string at a dotted path ("spec.sourceRef.name"), or NULL. */
-const char *kc_str(const json_t *obj, const char *path);
-/* A Go duration field in milliseconds, or dflt_ms when absent or invalid. */
-int64_t kc_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms);
-/* A label or annotation value (borrowed), or NULL. which is "labels" or "annotations". */
-const char *kc_meta(const json_t *obj, const char *which, const char *key);
-/* 1 when a label or annotation key has value (compared case-insensitively). */
-int kc_meta_is(const json_t *obj, const char *key, const char *value);
-
-/* GETs an object as jansson. CF_ENOTFOUND when absent. */
-int kc_object_get(json_t **out, cf_kube *kube, const char *api_version, const char *kind,
-		  const char *ns, const char *name);
-/* Adds (add=1) or removes the Flux finalizer with a compare-and-swap merge patch. */
-int kc_object_finalizer(cf_kube *kube, json_t *obj, int add);
-/* Merge-patches the status subresource from old's status to obj's (nulls for removed keys). */
-int kc_object_patch_status(cf_kube *kube, const json_t *old, json_t *obj);
-/* Records an Event about obj with the revision annotation; failures are only logged. */
-void kc_object_event(cf_kube *kube, const json_t *obj, const char *type, const char *reason,
-		     const char *revision, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* The decoded data of a Secret or the data of a ConfigMap as a jansson object of strings. */
-int kc_object_data(json_t **out, cf_kube *kube, const char *kind, const char *ns, const char *name);
-/* Removes a directory tree without following links; missing is fine. */
-void kc_rmtree(const char *path);
+/* Events are reported as kustomize-controller with its revision annotation (defined next to the reconciler). */
+extern const cf_object_reporter kc_reporter;
 
 /* ---- the kustomization file (generate.c) ---- */
 

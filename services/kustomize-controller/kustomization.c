@@ -15,6 +15,8 @@
 #include "cf/duration.h"
 #include "cf/error.h"
 
+const cf_object_reporter kc_reporter = {KC_CONTROLLER, KC_ANN_REVISION};
+
 #define DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define MIN_TIMEOUT_MS 30000
 
@@ -41,10 +43,10 @@ static void fmt_ms(char *buf, size_t size, int64_t ms)
 /* Flux's GetTimeout: spec.timeout, else interval - 30s, never below 30s. */
 static int64_t timeout_ms(const json_t *obj)
 {
-	int64_t t = kc_duration_ms(obj, "spec.timeout", 0);
+	int64_t t = cf_object_duration_ms(obj, "spec.timeout", 0);
 
 	if (t <= 0)
-		t = kc_duration_ms(obj, "spec.interval", DEFAULT_INTERVAL_MS) - 30000;
+		t = cf_object_duration_ms(obj, "spec.interval", DEFAULT_INTERVAL_MS) - 30000;
 	return t < MIN_TIMEOUT_MS ? MIN_TIMEOUT_MS : t;
 }
 
@@ -60,7 +62,7 @@ static int fail(reconcile *r, int err, const char *reason, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
-	kc_object_event(r->env->kube, r->obj, "Warning", reason, r->revision, "%s", msg);
+	cf_object_event(r->env->kube, &kc_reporter, r->obj, "Warning", reason, r->revision, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
 	return err < 0 ? err : CF_ERROR;
 }
@@ -80,25 +82,25 @@ static void set_status(reconcile *r, const char *key, json_t *value)
 
 static int step_source(reconcile *r)
 {
-	const char *kind = kc_str(r->obj, "spec.sourceRef.kind"), *name = kc_str(r->obj, "spec.sourceRef.name");
-	const char *ns = kc_str(r->obj, "spec.sourceRef.namespace");
+	const char *kind = cf_object_str(r->obj, "spec.sourceRef.kind"), *name = cf_object_str(r->obj, "spec.sourceRef.name");
+	const char *ns = cf_object_str(r->obj, "spec.sourceRef.namespace");
 	char api[128];
 	int err;
 
 	if (!ns)
-		ns = kc_str(r->obj, "metadata.namespace");
+		ns = cf_object_str(r->obj, "metadata.namespace");
 	if (!kind || !name || (strcmp(kind, "GitRepository") != 0 && strcmp(kind, "OCIRepository") != 0 &&
 			       strcmp(kind, "Bucket") != 0))
 		return fail(r, CF_EINVALID, KC_REASON_ARTIFACT_FAILED, "source kind '%s' is not supported",
 			    kind ? kind : "");
 	snprintf(api, sizeof(api), "%s/v1", KC_SOURCE_GROUP);
-	if ((err = kc_object_get(&r->source, r->env->kube, api, kind, ns, name)) < 0) {
+	if ((err = cf_object_get(&r->source, r->env->kube, api, kind, ns, name)) < 0) {
 		if (err == CF_ENOTFOUND)
 			return fail(r, err, KC_REASON_ARTIFACT_FAILED, "Source '%s/%s/%s' not found", kind, ns, name);
 		return fail(r, err, KC_REASON_ARTIFACT_FAILED, "%s", cf_error_last());
 	}
-	r->revision = kc_str(r->source, "status.artifact.revision");
-	if (!r->revision || !kc_str(r->source, "status.artifact.url")) {
+	r->revision = cf_object_str(r->source, "status.artifact.revision");
+	if (!r->revision || !cf_object_str(r->source, "status.artifact.url")) {
 		char d[64];
 		fmt_ms(d, sizeof(d), r->env->requeue_dependency_ms);
 		r->revision = NULL;
@@ -112,16 +114,16 @@ static int step_source(reconcile *r)
 /* Flux's checkDependencies: each dependency Ready at its generation and at our source's revision. */
 static int check_dependency(reconcile *r, const json_t *dep, char *blocker, size_t size)
 {
-	const char *name = kc_str(dep, "name"), *ns = kc_str(dep, "namespace");
+	const char *name = cf_object_str(dep, "name"), *ns = cf_object_str(dep, "namespace");
 	json_t *d = NULL;
 	int err;
 
 	if (!ns)
-		ns = kc_str(r->obj, "metadata.namespace");
+		ns = cf_object_str(r->obj, "metadata.namespace");
 	snprintf(blocker, size, "dependency '%s/%s' is not ready", ns, name ? name : "");
 	if (!name)
 		return CF_EINVALID;
-	if ((err = kc_object_get(&d, r->env->kube, KC_API_VERSION, KC_KIND, ns, name)) < 0) {
+	if ((err = cf_object_get(&d, r->env->kube, KC_API_VERSION, KC_KIND, ns, name)) < 0) {
 		if (err == CF_ENOTFOUND)
 			snprintf(blocker, size, "unable to get '%s/%s' dependency: Kustomization \"%s\" not found", ns,
 				 name, name);
@@ -134,14 +136,14 @@ static int check_dependency(reconcile *r, const json_t *dep, char *blocker, size
 		err = CF_EAGAIN;
 		goto done;
 	}
-	const char *sns = kc_str(d, "spec.sourceRef.namespace");
-	const char *our_ns = kc_str(r->obj, "spec.sourceRef.namespace");
-	const char *applied = kc_str(d, "status.lastAppliedRevision");
+	const char *sns = cf_object_str(d, "spec.sourceRef.namespace");
+	const char *our_ns = cf_object_str(r->obj, "spec.sourceRef.namespace");
+	const char *applied = cf_object_str(d, "status.lastAppliedRevision");
 	if (!sns)
 		sns = ns;
 	if (!our_ns)
-		our_ns = kc_str(r->obj, "metadata.namespace");
-	if (kc_str(d, "spec.sourceRef.name") && strcmp(kc_str(d, "spec.sourceRef.name"), kc_str(r->obj, "spec.sourceRef.name")) == 0 &&
+		our_ns = cf_object_str(r->obj, "metadata.namespace");
+	if (cf_object_str(d, "spec.sourceRef.name") && strcmp(cf_object_str(d, "spec.sourceRef.name"), cf_object_str(r->obj, "spec.sourceRef.name")) == 0 &&
 	    strcmp(sns, our_ns) == 0 && (!applied || strcmp(applied, r->revision) != 0)) {
 		snprintf(blocker, size, "dependency '%s/%s' revision is not up to date", ns, name);
 		err = CF_EAGAIN;
@@ -163,7 +165,7 @@ static int step_dependencies(reconcile *r)
 			continue;
 		fmt_ms(d, sizeof(d), r->env->requeue_dependency_ms);
 		cf_cond_set(r->obj, CF_COND_READY, "False", KC_REASON_DEPENDENCY, blocker, r->now);
-		kc_object_event(r->env->kube, r->obj, "Normal", KC_REASON_DEPENDENCY, r->revision,
+		cf_object_event(r->env->kube, &kc_reporter, r->obj, "Normal", KC_REASON_DEPENDENCY, r->revision,
 				"Dependencies do not meet ready condition, retrying in %s", d);
 		cf_log_info(&r->log, "%s", blocker);
 		r->retry_ms = r->env->requeue_dependency_ms;
@@ -176,8 +178,8 @@ static int step_dependencies(reconcile *r)
 
 static int step_fetch(reconcile *r)
 {
-	const char *url = kc_str(r->source, "status.artifact.url");
-	const char *digest = kc_str(r->source, "status.artifact.digest");
+	const char *url = cf_object_str(r->source, "status.artifact.url");
+	const char *digest = cf_object_str(r->source, "status.artifact.digest");
 	cf_artifact_fetch_opts fo = {.retries = r->env->http_retry, .timeout_ms = 60000, .backoff_ms = 500};
 	void *buf = NULL;
 	size_t len = 0;
@@ -208,14 +210,14 @@ static void changeset_lines(char *buf, size_t size, const json_t *entries, const
 
 	buf[0] = '\0';
 	json_array_foreach(entries, i, e) {
-		const char *action = kc_str(e, "action"), *ns = kc_str(e, "namespace");
+		const char *action = cf_object_str(e, "action"), *ns = cf_object_str(e, "namespace");
 		int hit = 0;
 		for (const char *const *w = want; *w; w++)
 			hit |= action && strcmp(action, *w) == 0;
 		if (!hit || len + 1 >= size)
 			continue;
-		snprintf(buf + len, size - len, "%s%s/%s%s%s %s", len ? "\n" : "", kc_str(e, "kind"), ns ? ns : "",
-			 ns ? "/" : "", kc_str(e, "name"), action);
+		snprintf(buf + len, size - len, "%s%s/%s%s%s %s", len ? "\n" : "", cf_object_str(e, "kind"), ns ? ns : "",
+			 ns ? "/" : "", cf_object_str(e, "name"), action);
 		len = strlen(buf);
 	}
 }
@@ -254,13 +256,13 @@ static json_t *old_inventory(const json_t *obj)
 
 static int use_client(reconcile *r)
 {
-	const char *sa = kc_str(r->obj, "spec.serviceAccountName");
+	const char *sa = cf_object_str(r->obj, "spec.serviceAccountName");
 	int err;
 
 	r->kube = r->env->kube;
 	if (!sa || !*sa)
 		return 0;
-	if ((err = cf_kube_new_as_service_account(&r->impersonated, r->env->kube, kc_str(r->obj, "metadata.namespace"),
+	if ((err = cf_kube_new_as_service_account(&r->impersonated, r->env->kube, cf_object_str(r->obj, "metadata.namespace"),
 						  sa)) < 0)
 		return fail(r, err, CF_REASON_FAILED, "failed to impersonate %s: %s", sa, cf_error_last());
 	r->kube = r->impersonated;
@@ -283,7 +285,7 @@ static int step_prune(reconcile *r, json_t *inventory)
 		len = strlen(msg);
 	}
 	if (*msg)
-		kc_object_event(r->env->kube, r->obj, "Normal", CF_REASON_PROGRESSING, r->revision, "%s", msg);
+		cf_object_event(r->env->kube, &kc_reporter, r->obj, "Normal", CF_REASON_PROGRESSING, r->revision, "%s", msg);
 	json_decref(deleted);
 	json_decref(kept);
 	if (err < 0)
@@ -307,7 +309,7 @@ static json_t *health_refs(reconcile *r, const json_t *changes)
 	json_array_foreach(json_object_get(spec, "healthChecks"), i, e) {
 		json_t *c = json_deep_copy(e);
 		if (!json_object_get(c, "namespace"))
-			json_object_set_new(c, "namespace", json_string(kc_str(r->obj, "metadata.namespace")));
+			json_object_set_new(c, "namespace", json_string(cf_object_str(r->obj, "metadata.namespace")));
 		json_array_append_new(refs, c);
 	}
 	return refs;
@@ -372,7 +374,7 @@ static int step_apply(reconcile *r)
 	inventory = inventory_of(changes);
 	changeset_lines(msg, sizeof(msg), changes, changed);
 	if (*msg)
-		kc_object_event(r->env->kube, r->obj, "Normal", CF_REASON_PROGRESSING, r->revision, "%s", msg);
+		cf_object_event(r->env->kube, &kc_reporter, r->obj, "Normal", CF_REASON_PROGRESSING, r->revision, "%s", msg);
 	if (err < 0) {
 		char text[4096];
 		snprintf(text, sizeof(text), "%s", cf_error_last());
@@ -400,7 +402,7 @@ done:
 
 static int finalize(reconcile *r)
 {
-	const char *policy = kc_str(r->obj, "spec.deletionPolicy");
+	const char *policy = cf_object_str(r->obj, "spec.deletionPolicy");
 	int prune = json_is_true(json_object_get(json_object_get(r->obj, "spec"), "prune"));
 	json_t *deleted = NULL, *kept = NULL, *none = json_array();
 	int err = 0;
@@ -412,7 +414,7 @@ static int finalize(reconcile *r)
 	if (prune && !json_is_true(json_object_get(json_object_get(r->obj, "spec"), "suspend")) &&
 	    json_array_size(old_inventory(r->obj))) {
 		r->kube = r->env->kube;
-		if (kc_str(r->obj, "spec.serviceAccountName") && use_client(r) < 0)
+		if (cf_object_str(r->obj, "spec.serviceAccountName") && use_client(r) < 0)
 			goto done;
 		err = kc_prune(&deleted, &kept, r->kube, r->obj, old_inventory(r->obj), none);
 		if (err == 0 && policy && strcmp(policy, "WaitForTermination") == 0)
@@ -422,7 +424,7 @@ static int finalize(reconcile *r)
 			goto done;
 		}
 	}
-	err = kc_object_finalizer(r->env->kube, r->obj, 0);
+	err = cf_object_finalizer(r->env->kube, r->obj, 0);
 done:
 	json_decref(deleted);
 	json_decref(kept);
@@ -442,12 +444,12 @@ static void publish(reconcile *r, uint64_t ms)
 	m.body.reconcile_result = (cf_bus_reconcile_result){
 		.controller = KC_CONTROLLER,
 		.kind = KC_KIND,
-		.namespace_ = kc_str(r->obj, "metadata.namespace"),
-		.name = kc_str(r->obj, "metadata.name"),
+		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
+		.name = cf_object_str(r->obj, "metadata.name"),
 		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
 		.ready = cf_cond_has_status(r->obj, CF_COND_READY, "True"),
-		.reason = kc_str(ready, "reason"),
-		.message = kc_str(ready, "message"),
+		.reason = cf_object_str(ready, "reason"),
+		.message = cf_object_str(ready, "message"),
 		.revision = r->revision,
 		.duration_ms = ms,
 	};
@@ -476,13 +478,13 @@ cf_result kc_reconcile(const cf_request *req)
 	int err, was_ready;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if ((err = kc_object_get(&r.obj, env->kube, KC_API_VERSION, KC_KIND, req->namespace_, req->name)) < 0)
+	if ((err = cf_object_get(&r.obj, env->kube, KC_API_VERSION, KC_KIND, req->namespace_, req->name)) < 0)
 		return err == CF_ENOTFOUND ? cf_result_done() : cf_result_error();
-	if (kc_str(r.obj, "metadata.deletionTimestamp")) {
+	if (cf_object_str(r.obj, "metadata.deletionTimestamp")) {
 		res = finalize(&r) < 0 ? cf_result_error() : cf_result_done();
 		goto done;
 	}
-	if (kc_object_finalizer(env->kube, r.obj, 1) < 0) {
+	if (cf_object_finalizer(env->kube, r.obj, 1) < 0) {
 		res = cf_result_error();
 		goto done;
 	}
@@ -493,12 +495,12 @@ cf_result kc_reconcile(const cf_request *req)
 	r.old = json_deep_copy(r.obj);
 	was_ready = cf_cond_has_status(r.obj, CF_COND_READY, "True");
 	cf_cond_handle_requested_at(r.obj);
-	int64_t interval = kc_duration_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
-	r.retry_ms = kc_duration_ms(r.obj, "spec.retryInterval", interval);
+	int64_t interval = cf_object_duration_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
+	r.retry_ms = cf_object_duration_ms(r.obj, "spec.retryInterval", interval);
 	err = run(&r);
 	r.now = time(NULL);
 	cf_cond_summarize(r.obj, r.now);
-	if (kc_object_patch_status(env->kube, r.old, r.obj) < 0)
+	if (cf_object_patch_status(env->kube, r.old, r.obj) < 0)
 		cf_log_error(&r.log, "patching status failed: %s", cf_error_last());
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	uint64_t ms = (uint64_t)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
@@ -509,16 +511,16 @@ cf_result kc_reconcile(const cf_request *req)
 		char took[64], next[64];
 		fmt_ms(took, sizeof(took), (int64_t)ms);
 		fmt_ms(next, sizeof(next), interval);
-		const char *last = kc_str(r.old, "status.lastAppliedRevision");
+		const char *last = cf_object_str(r.old, "status.lastAppliedRevision");
 		if (!was_ready || !last || strcmp(last, r.revision) != 0)
-			kc_object_event(env->kube, r.obj, "Normal", CF_REASON_SUCCEEDED, r.revision,
+			cf_object_event(env->kube, &kc_reporter, r.obj, "Normal", CF_REASON_SUCCEEDED, r.revision,
 					"Reconciliation finished in %s, next run in %s", took, next);
 		cf_log_info(&r.log, "Reconciliation finished in %s, next run in %s", took, next);
 		res = cf_result_requeue(interval);
 	}
 done:
 	if (r.work[0])
-		kc_rmtree(r.work);
+		cf_object_rmtree(r.work);
 	cf_kube_free(r.impersonated);
 	json_decref(r.source);
 	json_decref(r.old);

@@ -29,6 +29,7 @@ static const cf_flag flags[] = {
 	{NULL},
 };
 
+
 /* Every --events-connect value, as the flag table keeps only the last one. */
 static char connect_list[8192];
 
@@ -46,12 +47,12 @@ static const char *const source_kinds[] = {"GitRepository", "OCIRepository", "Bu
 /* Kustomizations by source: "<Kind>/<namespace>/<name>". */
 static void index_source(const json_t *obj, cf_emit_fn emit, void *ctx)
 {
-	const char *kind = kc_str(obj, "spec.sourceRef.kind"), *name = kc_str(obj, "spec.sourceRef.name");
-	const char *ns = kc_str(obj, "spec.sourceRef.namespace");
+	const char *kind = cf_object_str(obj, "spec.sourceRef.kind"), *name = cf_object_str(obj, "spec.sourceRef.name");
+	const char *ns = cf_object_str(obj, "spec.sourceRef.namespace");
 	char key[768];
 
 	if (!ns)
-		ns = kc_str(obj, "metadata.namespace");
+		ns = cf_object_str(obj, "metadata.namespace");
 	if (!kind || !name || !ns)
 		return;
 	snprintf(key, sizeof(key), "%s/%s/%s", kind, ns, name);
@@ -66,7 +67,7 @@ static int up_to_date(cf_cache *cache, const char *key, const char *revision)
 
 	if (!revision || cf_cache_get_json(cache, &ks, key) < 0)
 		return 0;
-	const char *applied = kc_str(ks, "status.lastAppliedRevision");
+	const char *applied = cf_object_str(ks, "status.lastAppliedRevision");
 	done = applied && strcmp(applied, revision) == 0 && cf_cond_has_status(ks, CF_COND_READY, "True");
 	json_decref(ks);
 	return done;
@@ -96,12 +97,12 @@ static void enqueue_consumers(cf_runtime *rt, const char *kind, const char *ns, 
 /* A source wakes its Kustomizations only when its artifact revision changed. */
 static void map_source(cf_runtime *rt, const json_t *obj, const json_t *old, cf_emit_fn emit, void *emit_ctx)
 {
-	const char *rev = kc_str(obj, "status.artifact.revision");
-	const char *old_rev = old ? kc_str(old, "status.artifact.revision") : NULL;
+	const char *rev = cf_object_str(obj, "status.artifact.revision");
+	const char *old_rev = old ? cf_object_str(old, "status.artifact.revision") : NULL;
 
 	if (!rev || (old_rev && strcmp(rev, old_rev) == 0))
 		return;
-	enqueue_consumers(rt, kc_str(obj, "kind"), kc_str(obj, "metadata.namespace"), kc_str(obj, "metadata.name"),
+	enqueue_consumers(rt, cf_object_str(obj, "kind"), cf_object_str(obj, "metadata.namespace"), cf_object_str(obj, "metadata.name"),
 			  rev, emit, emit_ctx);
 }
 

@@ -385,21 +385,21 @@ static int put_var(json_t *vars, const char *key, const char *value)
 int kc_substitute_vars(json_t **out, cf_kube *kube, const json_t *ks)
 {
 	json_t *post = json_object_get(json_object_get(ks, "spec"), "postBuild");
-	const char *ns = kc_str(ks, "metadata.namespace");
+	const char *ns = cf_object_str(ks, "metadata.namespace");
 	json_t *vars = json_object(), *ref, *v;
 	const char *key;
 	size_t i;
 	int err = 0;
 
 	json_array_foreach(json_object_get(post, "substituteFrom"), i, ref) {
-		const char *kind = kc_str(ref, "kind"), *name = kc_str(ref, "name");
+		const char *kind = cf_object_str(ref, "kind"), *name = cf_object_str(ref, "name");
 		json_t *data = NULL;
 		if (!kind || !name || (strcmp(kind, "ConfigMap") != 0 && strcmp(kind, "Secret") != 0)) {
 			err = cf_error_set(CF_EINVALID, "substitute from '%s/%s' error: unsupported kind",
 					   kind ? kind : "", name ? name : "");
 			goto done;
 		}
-		err = kc_object_data(&data, kube, kind, ns, name);
+		err = cf_object_data(&data, kube, kind, ns, name);
 		if (err == CF_ENOTFOUND && json_is_true(json_object_get(ref, "optional"))) {
 			err = 0;
 			continue;

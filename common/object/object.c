@@ -1,6 +1,6 @@
-/* Object plumbing for the Kustomization reconciler: field access, finalizers, status patches, Events, data sources. */
+/* Object plumbing shared by the reconcilers: field access, finalizers, status patches, Events, data sources. */
 #define _XOPEN_SOURCE 700
-#include "kc.h"
+#include "cf/object.h"
 
 #include <ftw.h>
 #include <openssl/evp.h>
@@ -12,8 +12,9 @@
 
 #include "cf/duration.h"
 #include "cf/error.h"
+#include "cf/log.h"
 
-const char *kc_str(const json_t *obj, const char *path)
+const char *cf_object_str(const json_t *obj, const char *path)
 {
 	char key[128];
 	const char *p = path, *dot;
@@ -26,9 +27,9 @@ const char *kc_str(const json_t *obj, const char *path)
 	return obj ? json_string_value(json_object_get(obj, p)) : NULL;
 }
 
-int64_t kc_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms)
+int64_t cf_object_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms)
 {
-	const char *s = kc_str(obj, path);
+	const char *s = cf_object_str(obj, path);
 	int64_t v, unit;
 
 	/*
@@ -40,20 +41,20 @@ int64_t kc_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms)
 	return v / unit;
 }
 
-const char *kc_meta(const json_t *obj, const char *which, const char *key)
+const char *cf_object_meta(const json_t *obj, const char *which, const char *key)
 {
 	return json_string_value(json_object_get(
 		json_object_get(json_object_get(obj, "metadata"), which), key));
 }
 
-int kc_meta_is(const json_t *obj, const char *key, const char *value)
+int cf_object_meta_is(const json_t *obj, const char *key, const char *value)
 {
-	const char *l = kc_meta(obj, "labels", key), *a = kc_meta(obj, "annotations", key);
+	const char *l = cf_object_meta(obj, "labels", key), *a = cf_object_meta(obj, "annotations", key);
 
 	return (l && strcasecmp(l, value) == 0) || (a && strcasecmp(a, value) == 0);
 }
 
-int kc_object_get(json_t **out, cf_kube *kube, const char *api_version, const char *kind,
+int cf_object_get(json_t **out, cf_kube *kube, const char *api_version, const char *kind,
 		  const char *ns, const char *name)
 {
 	cf_kube_ref ref = {api_version, kind, ns, name};
@@ -78,7 +79,7 @@ static int has_finalizer(const json_t *obj)
 	json_t *f;
 
 	json_array_foreach(fins, i, f)
-		if (json_is_string(f) && strcmp(json_string_value(f), KC_FINALIZER) == 0)
+		if (json_is_string(f) && strcmp(json_string_value(f), CF_OBJECT_FINALIZER) == 0)
 			return 1;
 	return 0;
 }
@@ -86,13 +87,13 @@ static int has_finalizer(const json_t *obj)
 static cf_kube_ref ref_of(const json_t *obj)
 {
 	cf_kube_ref ref = {
-		kc_str(obj, "apiVersion"), kc_str(obj, "kind"), kc_str(obj, "metadata.namespace"),
-		kc_str(obj, "metadata.name"),
+		cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind"), cf_object_str(obj, "metadata.namespace"),
+		cf_object_str(obj, "metadata.name"),
 	};
 	return ref;
 }
 
-int kc_object_finalizer(cf_kube *kube, json_t *obj, int add)
+int cf_object_finalizer(cf_kube *kube, json_t *obj, int add)
 {
 	json_t *meta = json_object_get(obj, "metadata"), *fins, *next, *patch;
 	cf_kube_ref ref = ref_of(obj);
@@ -106,13 +107,13 @@ int kc_object_finalizer(cf_kube *kube, json_t *obj, int add)
 	fins = json_object_get(meta, "finalizers");
 	next = json_array();
 	json_array_foreach(fins, i, f)
-		if (add || !json_is_string(f) || strcmp(json_string_value(f), KC_FINALIZER) != 0)
+		if (add || !json_is_string(f) || strcmp(json_string_value(f), CF_OBJECT_FINALIZER) != 0)
 			json_array_append(next, f);
 	if (add)
-		json_array_append_new(next, json_string(KC_FINALIZER));
+		json_array_append_new(next, json_string(CF_OBJECT_FINALIZER));
 	/* The resourceVersion makes this a compare-and-swap: finalizers are a shared list. */
 	patch = json_pack("{s:{s:O,s:s?}}", "metadata", "finalizers", next, "resourceVersion",
-			  kc_str(obj, "metadata.resourceVersion"));
+			  cf_object_str(obj, "metadata.resourceVersion"));
 	body = json_dumps(patch, JSON_COMPACT);
 	err = body ? cf_kube_patch(kube, NULL, &ref, CF_KUBE_PATCH_MERGE, body, NULL) : CF_ENOMEM;
 	if (err == 0)
@@ -123,7 +124,7 @@ int kc_object_finalizer(cf_kube *kube, json_t *obj, int add)
 	return err;
 }
 
-int kc_object_patch_status(cf_kube *kube, const json_t *old, json_t *obj)
+int cf_object_patch_status(cf_kube *kube, const json_t *old, json_t *obj)
 {
 	json_t *status = json_object_get(obj, "status");
 	json_t *old_status = json_object_get(old, "status");
@@ -150,27 +151,28 @@ int kc_object_patch_status(cf_kube *kube, const json_t *old, json_t *obj)
 	return err;
 }
 
-void kc_object_event(cf_kube *kube, const json_t *obj, const char *type, const char *reason,
+void cf_object_event(cf_kube *kube, const cf_object_reporter *who, const json_t *obj, const char *type,
+		     const char *reason,
 		     const char *revision, const char *fmt, ...)
 {
 	char msg[4096];
-	const char *annotations[] = {KC_ANN_REVISION, revision, NULL};
+	const char *annotations[] = {who->revision_annotation, revision, NULL};
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cf_kube_event ev = {
-		.api_version = kc_str(obj, "apiVersion"),
-		.kind = kc_str(obj, "kind"),
-		.namespace_ = kc_str(obj, "metadata.namespace"),
-		.name = kc_str(obj, "metadata.name"),
-		.uid = kc_str(obj, "metadata.uid"),
-		.resource_version = kc_str(obj, "metadata.resourceVersion"),
+		.api_version = cf_object_str(obj, "apiVersion"),
+		.kind = cf_object_str(obj, "kind"),
+		.namespace_ = cf_object_str(obj, "metadata.namespace"),
+		.name = cf_object_str(obj, "metadata.name"),
+		.uid = cf_object_str(obj, "metadata.uid"),
+		.resource_version = cf_object_str(obj, "metadata.resourceVersion"),
 		.type = type,
 		.reason = reason,
 		.message = msg,
-		.reporting_controller = KC_CONTROLLER,
+		.reporting_controller = who->controller,
 		.annotations = revision ? annotations : NULL,
 	};
 	/* An Event that cannot be written must not fail the reconcile. */
@@ -202,14 +204,14 @@ static char *b64_decode(const char *in)
 	return (char *)out;
 }
 
-int kc_object_data(json_t **out, cf_kube *kube, const char *kind, const char *ns, const char *name)
+int cf_object_data(json_t **out, cf_kube *kube, const char *kind, const char *ns, const char *name)
 {
 	int secret = strcmp(kind, "Secret") == 0;
 	json_t *obj = NULL, *res = NULL, *v;
 	const char *key;
 	int err;
 
-	if ((err = kc_object_get(&obj, kube, "v1", kind, ns, name)) < 0)
+	if ((err = cf_object_get(&obj, kube, "v1", kind, ns, name)) < 0)
 		return err;
 	res = json_object();
 	json_object_foreach(json_object_get(obj, "data"), key, v) {
@@ -239,7 +241,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 ? -1 : 0;
 }
 
-void kc_rmtree(const char *path)
+void cf_object_rmtree(const char *path)
 {
 	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		cf_log_debug(NULL, "removing %s failed", path);

@@ -1,0 +1,115 @@
+/* helm-controller: hands the HelmRelease kind to the runtime and maps HelmChart changes back to their HelmReleases. */
+#include "hc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf/error.h"
+
+
+/* Flags with Flux's names and defaults. */
+static const char *events_bind = "tcp://0.0.0.0:9092";
+static const char *tmp_path = "";
+static int http_retry = 9;
+
+static const cf_flag flags[] = {
+	{"events-bind", CF_FLAG_STRING, &events_bind, "The bus address to publish results on (\"0\" turns it off)."},
+	{"http-retry", CF_FLAG_INT, &http_retry, "The maximum number of retries when failing to fetch artifacts over HTTP."},
+	{"tmp-path", CF_FLAG_STRING, &tmp_path, "Where charts are unpacked (default: $TMPDIR or /tmp)."},
+	{NULL},
+};
+
+/* HelmReleases by the HelmChart they generate: "<chart namespace>/<hr namespace>-<hr name>". */
+static void index_chart(const json_t *obj, cf_emit_fn emit, void *ctx)
+{
+	const char *ns = cf_object_str(obj, "metadata.namespace"), *name = cf_object_str(obj, "metadata.name");
+	const char *sns = cf_object_str(obj, "spec.chart.spec.sourceRef.namespace");
+	char key[800];
+
+	if (!ns || !name)
+		return;
+	snprintf(key, sizeof(key), "%s/%s-%s", sns && *sns ? sns : ns, ns, name);
+	emit(ctx, key);
+}
+
+/* A HelmChart wakes its HelmReleases when its artifact or readiness changed. */
+static void map_chart(cf_runtime *rt, const json_t *obj, const json_t *old, cf_emit_fn emit, void *emit_ctx)
+{
+	const char *rev = cf_object_str(obj, "status.artifact.revision");
+	const char *old_rev = old ? cf_object_str(old, "status.artifact.revision") : NULL;
+	cf_cache *cache = cf_runtime_cache(rt, HC_KIND);
+	char key[800], **keys = NULL;
+	size_t n = 0;
+
+	if (!rev || (old_rev && strcmp(rev, old_rev) == 0 &&
+		     cf_cond_has_status(old, CF_COND_READY, "True") == cf_cond_has_status(obj, CF_COND_READY, "True")))
+		return;
+	snprintf(key, sizeof(key), "%s/%s", cf_object_str(obj, "metadata.namespace"), cf_object_str(obj, "metadata.name"));
+	if (!cache || cf_cache_index_keys(cache, &keys, &n, "helmChart", key) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		emit(emit_ctx, keys[i]);
+	cf_strv_free(keys, n);
+}
+
+static const cf_index_def indexes[] = {{"helmChart", index_chart}, {NULL}};
+static const cf_watch_def watches[] = {
+	{HC_SOURCE_API, "HelmChart", map_chart, NULL},
+	{NULL},
+};
+static const char *const versions[] = {"v2", NULL};
+
+static const cf_kind kinds[] = {
+	{HC_KIND, HC_GROUP, versions, "helmreleases", hc_reconcile, indexes, watches},
+	{NULL},
+};
+
+static int start(cf_runtime *rt, void **ctx)
+{
+	hc_env *env = calloc(1, sizeof(*env));
+	const char *tmp = *tmp_path ? tmp_path : getenv("TMPDIR");
+	int err;
+
+	if (!env)
+		return CF_ENOMEM;
+	env->rt = rt;
+	env->kube = cf_runtime_kube(rt);
+	env->tmp_dir = tmp && *tmp ? tmp : "/tmp";
+	env->http_retry = http_retry;
+	env->requeue_dependency_ms = cf_runtime_config_of(rt)->requeue_dependency_ms;
+	if (env->requeue_dependency_ms <= 0)
+		env->requeue_dependency_ms = 30000;
+	if (strcmp(events_bind, "0") != 0 && *events_bind &&
+	    (err = cf_bus_pub_new(&env->bus, events_bind, HC_CONTROLLER)) < 0) {
+		free(env);
+		return err;
+	}
+	*ctx = env;
+	return 0;
+}
+
+static void stop(cf_runtime *rt, void *ctx)
+{
+	hc_env *env = ctx;
+
+	(void)rt;
+	if (!env)
+		return;
+	cf_bus_pub_free(env->bus);
+	free(env);
+}
+
+static const cf_service service = {
+	.name = HC_CONTROLLER,
+	.kinds = kinds,
+	.flags = flags,
+	.concurrent_default = 4,
+	.start = start,
+	.stop = stop,
+};
+
+int main(int argc, char **argv)
+{
+	return cf_runtime_main(argc, argv, &service);
+}

@@ -1,0 +1,87 @@
+/*
+ * Uninstalling a release as `helm uninstall` does without hooks: the objects of the deployed
+ * revision's manifest are deleted in reverse install order, then every revision record goes.
+ */
+#include "hc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf/doc.h"
+#include "cf/error.h"
+
+/* Collects the names of a release's record Secrets. */
+static int collect_record(void *ctx, const char *item, size_t len)
+{
+	json_t *names = ctx, *obj = json_loadb(item, len, 0, NULL);
+	const char *name = cf_object_str(obj, "metadata.name");
+
+	if (name)
+		json_array_append_new(names, json_string(name));
+	json_decref(obj);
+	return 0;
+}
+
+static int delete_records(cf_kube *kube, const char *ns, const char *release)
+{
+	char selector[300];
+	cf_kube_list_opts lo = {.label_selector = selector};
+	cf_kube_ref ref = {"v1", "Secret", ns, NULL};
+	json_t *names = json_array(), *n;
+	size_t i;
+	int err;
+
+	snprintf(selector, sizeof(selector), "owner=helm,name=%s", release);
+	if ((err = cf_kube_list(kube, NULL, &ref, &lo, collect_record, names)) < 0)
+		goto done;
+	json_array_foreach(names, i, n) {
+		ref.name = json_string_value(n);
+		if ((err = cf_kube_delete(kube, NULL, &ref, NULL)) < 0 && err != CF_ENOTFOUND)
+			goto done;
+		err = 0;
+	}
+done:
+	json_decref(names);
+	return err;
+}
+
+/* Deletes the objects of a stored manifest, last first; objects already gone are fine. */
+static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns)
+{
+	cf_kube_write_opts wo = {.propagation_policy = "Background"};
+	cf_doc *list = NULL;
+	int err, first = 0;
+
+	if ((err = cf_doc_load_yaml_stream(&list, manifest, strlen(manifest), NULL)) < 0)
+		return cf_error_wrap(err, "stored manifest is not valid YAML: ");
+	for (size_t i = cf_doc_len(list); i-- > 0;) {
+		const cf_doc *obj = cf_doc_item(list, i);
+		const char *obj_ns = cf_doc_get_str(cf_doc_get(obj, "metadata"), "namespace");
+		cf_kube_ref ref = {cf_doc_get_str(obj, "apiVersion"), cf_doc_get_str(obj, "kind"), obj_ns ? obj_ns : ns,
+				   cf_doc_get_str(cf_doc_get(obj, "metadata"), "name")};
+		if (!ref.api_version || !ref.kind || !ref.name)
+			continue;
+		err = cf_kube_delete(kube, NULL, &ref, &wo);
+		if (err < 0 && err != CF_ENOTFOUND && !first)
+			first = err;
+	}
+	cf_doc_free(list);
+	return first;
+}
+
+int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version)
+{
+	json_t *rel = NULL;
+	int err;
+
+	if (version > 0 && (err = hc_storage_read(&rel, kube, storage_ns, release, version)) < 0 && err != CF_ENOTFOUND)
+		return err;
+	if (rel && cf_object_str(rel, "manifest") &&
+	    (err = delete_manifest(kube, cf_object_str(rel, "manifest"), cf_object_str(rel, "namespace"))) < 0) {
+		json_decref(rel);
+		return err;
+	}
+	json_decref(rel);
+	return delete_records(kube, storage_ns, release);
+}
