@@ -75,7 +75,7 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 	va_end(ap);
 	cf_cond_set(r->obj, cond, "True", reason, msg, r->now);
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
-	sc_object_event(r->env, r->obj, "Warning", reason, NULL, "%s", msg);
+	cf_object_event(r->env->kube, &sc_reporter, r->obj, "Warning", reason, NULL, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
 	return err;
 }
@@ -83,8 +83,8 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 /* Fills auth from spec.secretRef; *secret keeps the strings alive. */
 static int load_auth(reconcile *r, cf_git_auth *auth, json_t **secret)
 {
-	const char *name = sc_str(r->obj, "spec.secretRef.name");
-	const char *ns = sc_str(r->obj, "metadata.namespace");
+	const char *name = cf_object_str(r->obj, "spec.secretRef.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace");
 	int err;
 
 	memset(auth, 0, sizeof(*auth));
@@ -110,8 +110,8 @@ static int load_auth(reconcile *r, cf_git_auth *auth, json_t **secret)
 /* Fetches and checks out spec.ref into r->checkout. */
 static int step_checkout(reconcile *r)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace"), *name = sc_str(r->obj, "metadata.name");
-	const char *url = sc_str(r->obj, "spec.url");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *name = cf_object_str(r->obj, "metadata.name");
+	const char *url = cf_object_str(r->obj, "spec.url");
 	char cache[4096];
 	json_t *secret = NULL;
 	cf_git_auth auth;
@@ -127,16 +127,16 @@ static int step_checkout(reconcile *r)
 		.cache_dir = cache,
 		.out_dir = r->checkout,
 		.ref = {
-			.branch = sc_str(r->obj, "spec.ref.branch"),
-			.tag = sc_str(r->obj, "spec.ref.tag"),
-			.semver = sc_str(r->obj, "spec.ref.semver"),
-			.name = sc_str(r->obj, "spec.ref.name"),
-			.commit = sc_str(r->obj, "spec.ref.commit"),
+			.branch = cf_object_str(r->obj, "spec.ref.branch"),
+			.tag = cf_object_str(r->obj, "spec.ref.tag"),
+			.semver = cf_object_str(r->obj, "spec.ref.semver"),
+			.name = cf_object_str(r->obj, "spec.ref.name"),
+			.commit = cf_object_str(r->obj, "spec.ref.commit"),
 		},
 		.auth = &auth,
 		.recurse_submodules = json_is_true(json_object_get(json_object_get(r->obj, "spec"),
 								   "recurseSubmodules")),
-		.timeout_ms = (int)sc_interval_ms(r->obj, "spec.timeout", DEFAULT_TIMEOUT_MS),
+		.timeout_ms = (int)cf_object_duration_ms(r->obj, "spec.timeout", DEFAULT_TIMEOUT_MS),
 		.cancel = r->env->stopping,
 	};
 	/* Flux's default when no ref is given at all is the master branch. */
@@ -189,9 +189,9 @@ static int mkdir_parents(char *path)
 /* Copies one included GitRepository's artifact (fromPath) into the checkout (toPath). */
 static int include_one(reconcile *r, const json_t *inc, json_t *observed, int idx)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace");
-	const char *repo = sc_str(inc, "repository.name");
-	const char *from = sc_str(inc, "fromPath"), *to = sc_str(inc, "toPath");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace");
+	const char *repo = cf_object_str(inc, "repository.name");
+	const char *from = cf_object_str(inc, "fromPath"), *to = cf_object_str(inc, "toPath");
 	char extract[4200], src[8400], dst[8400];
 	json_t *other = NULL;
 	char *local = NULL;
@@ -205,8 +205,8 @@ static int include_one(reconcile *r, const json_t *inc, json_t *observed, int id
 	if ((from && !safe_rel(from)) || !safe_rel(to))
 		return fail(r, CF_EUNSAFE, COND_INCLUDE_UNAVAILABLE, "InvalidInclude",
 			    "include '%s': fromPath and toPath must stay inside the repository", repo);
-	err = sc_object_get(&other, r->env, API_VERSION, KIND, ns, repo);
-	if (err < 0 || !sc_str(other, "status.artifact.path")) {
+	err = cf_object_get(&other, r->env->kube, API_VERSION, KIND, ns, repo);
+	if (err < 0 || !cf_object_str(other, "status.artifact.path")) {
 		fail(r, CF_EAGAIN, COND_INCLUDE_UNAVAILABLE, err < 0 ? "NotFound" : "ArtifactUnavailable",
 		     "could not get resource for include '%s': %s", repo,
 		     err < 0 ? cf_error_last() : "no artifact available");
@@ -214,7 +214,7 @@ static int include_one(reconcile *r, const json_t *inc, json_t *observed, int id
 		goto done;
 	}
 	if ((err = cf_artifact_storage_local_path(&local, r->env->storage,
-						  sc_str(other, "status.artifact.path"))) < 0)
+						  cf_object_str(other, "status.artifact.path"))) < 0)
 		goto done;
 	snprintf(extract, sizeof(extract), "%s/include-%d", r->work, idx);
 	if ((err = cf_artifact_extract_file(local, extract, NULL)) < 0) {
@@ -225,7 +225,7 @@ static int include_one(reconcile *r, const json_t *inc, json_t *observed, int id
 	snprintf(src, sizeof(src), "%s/%s", extract, from ? from : "");
 	snprintf(dst, sizeof(dst), "%s/%s", r->checkout, to);
 	/* Flux copies over whatever the repository had at toPath. */
-	sc_rmtree(dst);
+	cf_object_rmtree(dst);
 	if (mkdir_parents(dst) < 0 || rename(src, dst) < 0) {
 		err = fail(r, CF_EIO, COND_INCLUDE_UNAVAILABLE, "CopyFailed",
 			   "failed to copy include '%s' to '%s': %s", repo, to, strerror(errno));
@@ -264,8 +264,8 @@ static int step_include(reconcile *r, json_t **observed)
 static int artifact_up_to_date(reconcile *r, const json_t *observed_include)
 {
 	const json_t *st = json_object_get(r->old, "status");
-	const char *rev = sc_str(st, "artifact.revision"), *path = sc_str(st, "artifact.path");
-	const char *ign = sc_str(r->obj, "spec.ignore"), *oign = sc_str(st, "observedIgnore");
+	const char *rev = cf_object_str(st, "artifact.revision"), *path = cf_object_str(st, "artifact.path");
+	const char *ign = cf_object_str(r->obj, "spec.ignore"), *oign = cf_object_str(st, "observedIgnore");
 	json_t *oinc = json_object_get(st, "observedInclude");
 	int subs = json_is_true(json_object_get(json_object_get(r->obj, "spec"), "recurseSubmodules"));
 
@@ -289,11 +289,11 @@ static void publish(reconcile *r, const json_t *artifact)
 	cf_bus_msg m = {.type = CF_BUS_ARTIFACT_READY};
 	m.body.artifact_ready = (cf_bus_artifact_ready){
 		.kind = KIND,
-		.namespace_ = sc_str(r->obj, "metadata.namespace"),
-		.name = sc_str(r->obj, "metadata.name"),
-		.revision = sc_str(artifact, "revision"),
-		.digest = sc_str(artifact, "digest"),
-		.url = sc_str(artifact, "url"),
+		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
+		.name = cf_object_str(r->obj, "metadata.name"),
+		.revision = cf_object_str(artifact, "revision"),
+		.digest = cf_object_str(artifact, "digest"),
+		.url = cf_object_str(artifact, "url"),
 		.size = (uint64_t)json_integer_value(json_object_get(artifact, "size")),
 		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
 		.observed_at_unix_nano = (int64_t)r->now * 1000000000,
@@ -305,7 +305,7 @@ static void publish(reconcile *r, const json_t *artifact)
 /* Archives the checkout into storage and records the artifact in status. */
 static int step_artifact(reconcile *r, json_t *observed_include)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace"), *name = sc_str(r->obj, "metadata.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *name = cf_object_str(r->obj, "metadata.name");
 	json_t *status = json_object_get(r->obj, "status");
 	char file[64], tbuf[32], msg[1200];
 	char *path = NULL, *url = NULL;
@@ -318,7 +318,7 @@ static int step_artifact(reconcile *r, json_t *observed_include)
 		fresh = 1;
 		snprintf(file, sizeof(file), "%s.tar.gz", r->git.commit);
 		if ((err = cf_artifact_storage_path(&path, "gitrepository", ns, name, file)) < 0 ||
-		    (err = sc_ignore_build(&ignore, r->checkout, sc_str(r->obj, "spec.ignore"))) < 0 ||
+		    (err = sc_ignore_build(&ignore, r->checkout, cf_object_str(r->obj, "spec.ignore"))) < 0 ||
 		    (err = cf_artifact_storage_archive(&info, r->env->storage, path, r->checkout, NULL,
 						       sc_ignore_filter, ignore)) < 0 ||
 		    (err = cf_artifact_storage_symlink(NULL, r->env->storage, path, "latest.tar.gz")) < 0 ||
@@ -335,8 +335,8 @@ static int step_artifact(reconcile *r, json_t *observed_include)
 		if (cf_artifact_storage_gc(&removed, r->env->storage, path, r->env->artifact_retention, -1) < 0)
 			cf_log_error(&r->log, "garbage collection of old artifacts failed: %s", cf_error_last());
 	}
-	if (sc_str(r->obj, "spec.ignore"))
-		json_object_set_new(status, "observedIgnore", json_string(sc_str(r->obj, "spec.ignore")));
+	if (cf_object_str(r->obj, "spec.ignore"))
+		json_object_set_new(status, "observedIgnore", json_string(cf_object_str(r->obj, "spec.ignore")));
 	else
 		json_object_del(status, "observedIgnore");
 	json_object_set_new(status, "observedRecurseSubmodules",
@@ -352,7 +352,7 @@ static int step_artifact(reconcile *r, json_t *observed_include)
 	cf_cond_set(r->obj, CF_COND_READY, "True", REASON_SUCCEEDED, msg, r->now);
 	if (fresh) {
 		cf_log_info(&r->log, "%s", msg);
-		sc_object_event(r->env, r->obj, "Normal", "NewArtifact", r->git.revision,
+		cf_object_event(r->env->kube, &sc_reporter, r->obj, "Normal", "NewArtifact", r->git.revision,
 				"stored artifact for commit '%s'", r->git.revision);
 		publish(r, json_object_get(status, "artifact"));
 	}
@@ -367,15 +367,15 @@ done:
 /* Deletion: drop the stored artifacts and the clone, then let the object go. */
 static int finalize(reconcile *r)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace"), *name = sc_str(r->obj, "metadata.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *name = cf_object_str(r->obj, "metadata.name");
 	char clone[4200];
 	int err;
 
 	if ((err = cf_artifact_storage_remove_all(r->env->storage, "gitrepository", ns, name)) < 0)
 		return err;
 	snprintf(clone, sizeof(clone), "%s/%s/%s", r->env->git_cache_dir, ns, name);
-	sc_rmtree(clone);
-	return sc_object_finalizer(r->env, r->obj, 0);
+	cf_object_rmtree(clone);
+	return cf_object_finalizer(r->env->kube, r->obj, 0);
 }
 
 static int run_steps(reconcile *r)
@@ -401,14 +401,14 @@ int sc_gitrepository_reconcile(sc_env *env, const char *ns, const char *name, sc
 	r.log = (cf_log_ctx){.controller = "gitrepository", .group = SC_GROUP, .kind = KIND,
 			     .name = name, .namespace_ = ns};
 	memset(res, 0, sizeof(*res));
-	if ((err = sc_object_get(&r.obj, env, API_VERSION, KIND, ns, name)) < 0)
+	if ((err = cf_object_get(&r.obj, env->kube, API_VERSION, KIND, ns, name)) < 0)
 		return err == CF_ENOTFOUND ? 0 : err;
 	r.old = json_deep_copy(r.obj);
 	if (json_object_get(json_object_get(r.obj, "metadata"), "deletionTimestamp")) {
 		err = finalize(&r);
 		goto out;
 	}
-	if ((err = sc_object_finalizer(env, r.obj, 1)) < 0)
+	if ((err = cf_object_finalizer(env->kube, r.obj, 1)) < 0)
 		goto out;
 	if (json_is_true(json_object_get(json_object_get(r.obj, "spec"), "suspend"))) {
 		cf_log_info(&r.log, "reconciliation is suspended for this object");
@@ -426,15 +426,15 @@ int sc_gitrepository_reconcile(sc_env *env, const char *ns, const char *name, sc
 	}
 	snprintf(r.checkout, sizeof(r.checkout), "%s/checkout", r.work);
 	err = run_steps(&r);
-	sc_rmtree(r.work);
+	cf_object_rmtree(r.work);
 
 	if (err == 0)
 		cf_cond_delete(r.obj, CF_COND_RECONCILING);
 	cf_cond_summarize(r.obj, r.now);
-	int perr = sc_object_patch_status(env, r.old, r.obj);
+	int perr = cf_object_patch_status(env->kube, r.old, r.obj);
 	if (perr < 0 && err == 0)
 		err = perr;
-	res->requeue_after_ms = sc_interval_ms(r.obj, "spec.interval", 60000);
+	res->requeue_after_ms = cf_object_duration_ms(r.obj, "spec.interval", 60000);
 	res->failed = err < 0;
 out:
 	json_decref(r.obj);

@@ -75,7 +75,7 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 	cf_cond_delete(r->obj, strcmp(cond, COND_FETCH_FAILED) == 0 ? COND_BUILD_FAILED : COND_FETCH_FAILED);
 	cf_cond_set(r->obj, cond, "True", reason, msg, r->now);
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
-	sc_object_event(r->env, r->obj, "Warning", reason, NULL, "%s", msg);
+	cf_object_event(r->env->kube, &sc_reporter, r->obj, "Warning", reason, NULL, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
 	/* The runtime logs the last error of the reconcile: make it this one. */
 	return cf_error_set(err, "%s", msg);
@@ -106,8 +106,8 @@ static int safe_rel(const char *p)
 
 static int step_source(reconcile *r)
 {
-	const char *kind = sc_str(r->obj, "spec.sourceRef.kind"), *name = sc_str(r->obj, "spec.sourceRef.name");
-	const char *ns = sc_str(r->obj, "metadata.namespace");
+	const char *kind = cf_object_str(r->obj, "spec.sourceRef.kind"), *name = cf_object_str(r->obj, "spec.sourceRef.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace");
 	int err;
 
 	if (!kind || (strcmp(kind, "HelmRepository") != 0 && strcmp(kind, "GitRepository") != 0)) {
@@ -118,10 +118,10 @@ static int step_source(reconcile *r)
 	r->source_kind = kind;
 	if (!name)
 		return fail(r, CF_EINVALID, COND_FETCH_FAILED, "SourceUnavailable", "spec.sourceRef.name is required");
-	if ((err = sc_object_get(&r->source, r->env, API_VERSION, kind, ns, name)) < 0)
+	if ((err = cf_object_get(&r->source, r->env->kube, API_VERSION, kind, ns, name)) < 0)
 		return fail(r, CF_EAGAIN, COND_FETCH_FAILED, "SourceUnavailable", "failed to get source: %s",
 			    cf_error_last());
-	const char *type = sc_str(r->source, "spec.type");
+	const char *type = cf_object_str(r->source, "spec.type");
 	if (strcmp(kind, "HelmRepository") == 0 && type && strcmp(type, "oci") == 0) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "%s: charts from HelmRepository type 'oci' are not supported yet",
@@ -131,12 +131,12 @@ static int step_source(reconcile *r)
 		cf_cond_mark_stalled(r->obj, ERR_UNSUPPORTED.reason, msg, r->now);
 		return CF_EUNSUPPORTED;
 	}
-	const char *path = sc_str(r->source, "status.artifact.path");
+	const char *path = cf_object_str(r->source, "status.artifact.path");
 	if (!path || !cf_artifact_storage_exists(r->env->storage, path))
 		return fail(r, CF_EAGAIN, COND_FETCH_FAILED, "NoSourceArtifact",
 			    "no artifact available for %s source '%s'", kind, name);
 	json_object_set_new(json_object_get(r->obj, "status"), "observedSourceArtifactRevision",
-			    json_string(sc_str(r->source, "status.artifact.revision")));
+			    json_string(cf_object_str(r->source, "status.artifact.revision")));
 	return 0;
 }
 
@@ -162,8 +162,8 @@ static char *with_metadata(const char *version, const char *meta)
 static int cached(reconcile *r, const char *name, const char *version)
 {
 	const json_t *st = json_object_get(r->old, "status");
-	const char *rev = sc_str(st, "artifact.revision"), *path = sc_str(st, "artifact.path");
-	const char *oname = sc_str(st, "observedChartName");
+	const char *rev = cf_object_str(st, "artifact.revision"), *path = cf_object_str(st, "artifact.path");
+	const char *oname = cf_object_str(st, "observedChartName");
 	json_int_t gen = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation"));
 	json_int_t ogen = json_integer_value(json_object_get(st, "observedGeneration"));
 
@@ -275,7 +275,7 @@ static int chart_root(char *out, size_t size, const char *dir)
 /* Downloads the chart version cv and checks it: digest, safe archive, valid Chart.yaml. */
 static int pull(reconcile *r, const sc_helm_chart_version *cv, char *chart_dir, size_t size)
 {
-	const char *repo_url = sc_str(r->source, "spec.url");
+	const char *repo_url = cf_object_str(r->source, "spec.url");
 	char *url = NULL, dl[CF_ARTIFACT_DIGEST_MAX], want[CF_ARTIFACT_DIGEST_MAX + 8], extract[4200];
 	json_t *keep = NULL;
 	sc_http_opts o;
@@ -328,8 +328,8 @@ done:
 
 static int build_from_repository(reconcile *r)
 {
-	const char *chart = sc_str(r->obj, "spec.chart"), *constraint = sc_str(r->obj, "spec.version");
-	const char *path = sc_str(r->source, "status.artifact.path");
+	const char *chart = cf_object_str(r->obj, "spec.chart"), *constraint = cf_object_str(r->obj, "spec.version");
+	const char *path = cf_object_str(r->source, "status.artifact.path");
 	const sc_helm_index *idx = NULL;
 	const sc_helm_chart_version *cv;
 	sc_helm_chart_meta meta = {0};
@@ -339,7 +339,7 @@ static int build_from_repository(reconcile *r)
 
 	if ((err = cf_artifact_storage_local_path(&local, r->env->storage, path)) < 0)
 		goto done;
-	if ((err = sc_helm_index_cache_get(&idx, sc_str(r->source, "status.artifact.digest"), local)) < 0) {
+	if ((err = sc_helm_index_cache_get(&idx, cf_object_str(r->source, "status.artifact.digest"), local)) < 0) {
 		snprintf(msg, sizeof(msg), "failed to load repository index: %s", cf_error_last());
 		build_fail(r, err, &ERR_PULL, msg);
 		goto done;
@@ -418,14 +418,14 @@ static int short_commit(char *out, size_t size, const char *revision)
  * when values files are merged. */
 static int local_version(reconcile *r, const char *chart_version)
 {
-	const char *strategy = sc_str(r->obj, "spec.reconcileStrategy");
+	const char *strategy = cf_object_str(r->obj, "spec.reconcileStrategy");
 	json_int_t gen = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation"));
 	char meta[64] = "";
 
 	if (strategy && strcmp(strategy, "Revision") == 0 &&
-	    short_commit(meta, sizeof(meta), sc_str(r->source, "status.artifact.revision")) < 0)
+	    short_commit(meta, sizeof(meta), cf_object_str(r->source, "status.artifact.revision")) < 0)
 		return cf_error_set(CF_EINVALID, "cannot take a commit from source revision '%s'",
-				    sc_str(r->source, "status.artifact.revision"));
+				    cf_object_str(r->source, "status.artifact.revision"));
 	if (has_values_files(r))
 		snprintf(meta + strlen(meta), sizeof(meta) - strlen(meta), "%s%lld", *meta ? "." : "", (long long)gen);
 	r->version = *meta ? with_metadata(chart_version, meta) : strdup(chart_version);
@@ -434,14 +434,14 @@ static int local_version(reconcile *r, const char *chart_version)
 
 static int build_from_git(reconcile *r)
 {
-	const char *chart = sc_str(r->obj, "spec.chart");
+	const char *chart = cf_object_str(r->obj, "spec.chart");
 	char *local = NULL, *values = NULL, src[4200], dir[8400], msg[1400];
 	sc_helm_chart_meta meta = {0};
 	int err;
 
 	if (!safe_rel(chart))
 		return build_fail(r, CF_EUNSAFE, &ERR_REFERENCE, "chart path must be relative and stay inside the source");
-	if ((err = cf_artifact_storage_local_path(&local, r->env->storage, sc_str(r->source, "status.artifact.path"))) < 0)
+	if ((err = cf_artifact_storage_local_path(&local, r->env->storage, cf_object_str(r->source, "status.artifact.path"))) < 0)
 		return err;
 	snprintf(src, sizeof(src), "%s/source", r->work);
 	if ((err = cf_artifact_extract_file(local, src, NULL)) < 0) {
@@ -492,11 +492,11 @@ static void publish(reconcile *r, const json_t *artifact)
 	cf_bus_msg m = {.type = CF_BUS_ARTIFACT_READY};
 	m.body.artifact_ready = (cf_bus_artifact_ready){
 		.kind = KIND,
-		.namespace_ = sc_str(r->obj, "metadata.namespace"),
-		.name = sc_str(r->obj, "metadata.name"),
-		.revision = sc_str(artifact, "revision"),
-		.digest = sc_str(artifact, "digest"),
-		.url = sc_str(artifact, "url"),
+		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
+		.name = cf_object_str(r->obj, "metadata.name"),
+		.revision = cf_object_str(artifact, "revision"),
+		.digest = cf_object_str(artifact, "digest"),
+		.url = cf_object_str(artifact, "url"),
 		.size = (uint64_t)json_integer_value(json_object_get(artifact, "size")),
 		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
 		.observed_at_unix_nano = (int64_t)r->now * 1000000000,
@@ -507,7 +507,7 @@ static void publish(reconcile *r, const json_t *artifact)
 
 static int step_store(reconcile *r)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace"), *name = sc_str(r->obj, "metadata.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *name = cf_object_str(r->obj, "metadata.name");
 	json_t *status = json_object_get(r->obj, "status");
 	const char *reason = r->packaged ? REASON_PACKAGE_SUCCEEDED : REASON_PULL_SUCCEEDED;
 	char file[600], tbuf[32], msg[800];
@@ -534,7 +534,7 @@ static int step_store(reconcile *r)
 		json_object_set_new(status, "url", json_string(link));
 		if (cf_artifact_storage_gc(NULL, r->env->storage, path, r->env->artifact_retention, -1) < 0)
 			cf_log_error(&r->log, "garbage collection of old artifacts failed: %s", cf_error_last());
-		sc_object_event(r->env, r->obj, "Normal", reason, r->version, "%s", msg);
+		cf_object_event(r->env->kube, &sc_reporter, r->obj, "Normal", reason, r->version, "%s", msg);
 		cf_log_info(&r->log, "%s", msg);
 		publish(r, json_object_get(status, "artifact"));
 	} else {
@@ -582,8 +582,8 @@ static int run_steps(reconcile *r)
 static int finalize(reconcile *r)
 {
 	int err = cf_artifact_storage_remove_all(r->env->storage, "helmchart",
-						 sc_str(r->obj, "metadata.namespace"), sc_str(r->obj, "metadata.name"));
-	return err < 0 ? err : sc_object_finalizer(r->env, r->obj, 0);
+						 cf_object_str(r->obj, "metadata.namespace"), cf_object_str(r->obj, "metadata.name"));
+	return err < 0 ? err : cf_object_finalizer(r->env->kube, r->obj, 0);
 }
 
 static void reconcile_free(reconcile *r)
@@ -605,14 +605,14 @@ int sc_helmchart_reconcile(sc_env *env, const char *ns, const char *name, sc_res
 	r.log = (cf_log_ctx){.controller = "helmchart", .group = SC_GROUP, .kind = KIND,
 			     .name = name, .namespace_ = ns};
 	memset(res, 0, sizeof(*res));
-	if ((err = sc_object_get(&r.obj, env, API_VERSION, KIND, ns, name)) < 0)
+	if ((err = cf_object_get(&r.obj, env->kube, API_VERSION, KIND, ns, name)) < 0)
 		return err == CF_ENOTFOUND ? 0 : err;
 	r.old = json_deep_copy(r.obj);
 	if (json_object_get(json_object_get(r.obj, "metadata"), "deletionTimestamp")) {
 		err = finalize(&r);
 		goto out;
 	}
-	if ((err = sc_object_finalizer(env, r.obj, 1)) < 0)
+	if ((err = cf_object_finalizer(env->kube, r.obj, 1)) < 0)
 		goto out;
 	if (json_is_true(json_object_get(json_object_get(r.obj, "spec"), "suspend"))) {
 		cf_log_info(&r.log, "reconciliation is suspended for this object");
@@ -629,15 +629,15 @@ int sc_helmchart_reconcile(sc_env *env, const char *ns, const char *name, sc_res
 		goto out;
 	}
 	err = run_steps(&r);
-	sc_rmtree(r.work);
+	cf_object_rmtree(r.work);
 
 	if (err == 0 || err == CF_EUNSUPPORTED)
 		cf_cond_delete(r.obj, CF_COND_RECONCILING);
 	cf_cond_summarize(r.obj, r.now);
-	int perr = sc_object_patch_status(env, r.old, r.obj);
+	int perr = cf_object_patch_status(env->kube, r.old, r.obj);
 	if (perr < 0 && err == 0)
 		err = perr;
-	res->requeue_after_ms = sc_interval_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
+	res->requeue_after_ms = cf_object_duration_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
 	if (err == CF_EAGAIN) {
 		/* Waiting for the source: its new artifact wakes this chart through the watch. */
 		err = 0;

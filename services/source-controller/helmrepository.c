@@ -70,7 +70,7 @@ static int fail(reconcile *r, int err, const char *cond, const char *reason, con
 	va_end(ap);
 	cf_cond_set(r->obj, cond, "True", reason, msg, r->now);
 	cf_cond_set(r->obj, CF_COND_READY, "False", reason, msg, r->now);
-	sc_object_event(r->env, r->obj, "Warning", reason, NULL, "%s", msg);
+	cf_object_event(r->env->kube, &sc_reporter, r->obj, "Warning", reason, NULL, "%s", msg);
 	cf_log_error(&r->log, "%s", msg);
 	/* The runtime logs the last error of the reconcile: make it this one. */
 	return cf_error_set(err, "%s", msg);
@@ -106,13 +106,13 @@ static int tls_from(sc_http_opts *o, const json_t *s, const char *which)
 
 int sc_helmrepo_http_opts(sc_http_opts *out, json_t **keep, sc_env *env, const json_t *repo)
 {
-	const char *ns = sc_str(repo, "metadata.namespace");
-	const char *auth = sc_str(repo, "spec.secretRef.name"), *cert = sc_str(repo, "spec.certSecretRef.name");
+	const char *ns = cf_object_str(repo, "metadata.namespace");
+	const char *auth = cf_object_str(repo, "spec.secretRef.name"), *cert = cf_object_str(repo, "spec.certSecretRef.name");
 	json_t *held = json_array(), *s = NULL;
 	sc_http_opts o = {
-		.auth_url = sc_str(repo, "spec.url"),
+		.auth_url = cf_object_str(repo, "spec.url"),
 		.pass_credentials = json_is_true(json_object_get(json_object_get(repo, "spec"), "passCredentials")),
-		.timeout_ms = (long)sc_interval_ms(repo, "spec.timeout", DEFAULT_TIMEOUT_MS),
+		.timeout_ms = (long)cf_object_duration_ms(repo, "spec.timeout", DEFAULT_TIMEOUT_MS),
 	};
 	int err = 0;
 
@@ -161,7 +161,7 @@ static int check_url(reconcile *r, const char *url)
 
 static int step_fetch(reconcile *r)
 {
-	const char *url = sc_str(r->obj, "spec.url");
+	const char *url = cf_object_str(r->obj, "spec.url");
 	char *index_url = NULL;
 	json_t *keep = NULL;
 	sc_http_opts o;
@@ -213,11 +213,11 @@ static void publish(reconcile *r, const json_t *artifact)
 	cf_bus_msg m = {.type = CF_BUS_ARTIFACT_READY};
 	m.body.artifact_ready = (cf_bus_artifact_ready){
 		.kind = KIND,
-		.namespace_ = sc_str(r->obj, "metadata.namespace"),
-		.name = sc_str(r->obj, "metadata.name"),
-		.revision = sc_str(artifact, "revision"),
-		.digest = sc_str(artifact, "digest"),
-		.url = sc_str(artifact, "url"),
+		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
+		.name = cf_object_str(r->obj, "metadata.name"),
+		.revision = cf_object_str(artifact, "revision"),
+		.digest = cf_object_str(artifact, "digest"),
+		.url = cf_object_str(artifact, "url"),
 		.size = (uint64_t)json_integer_value(json_object_get(artifact, "size")),
 		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
 		.observed_at_unix_nano = (int64_t)r->now * 1000000000,
@@ -228,13 +228,13 @@ static void publish(reconcile *r, const json_t *artifact)
 
 static int up_to_date(reconcile *r)
 {
-	const char *rev = sc_str(r->old, "status.artifact.revision"), *path = sc_str(r->old, "status.artifact.path");
+	const char *rev = cf_object_str(r->old, "status.artifact.revision"), *path = cf_object_str(r->old, "status.artifact.path");
 	return rev && path && strcmp(rev, r->digest) == 0 && cf_artifact_storage_exists(r->env->storage, path);
 }
 
 static int step_store(reconcile *r)
 {
-	const char *ns = sc_str(r->obj, "metadata.namespace"), *name = sc_str(r->obj, "metadata.name");
+	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *name = cf_object_str(r->obj, "metadata.name");
 	json_t *status = json_object_get(r->obj, "status");
 	char file[160], tbuf[32], msg[512], size[32];
 	char *path = NULL, *url = NULL, *link = NULL;
@@ -261,9 +261,9 @@ static int step_store(reconcile *r)
 		if (cf_artifact_storage_gc(NULL, r->env->storage, path, r->env->artifact_retention, -1) < 0)
 			cf_log_error(&r->log, "garbage collection of old artifacts failed: %s", cf_error_last());
 		sc_human_size(size, sizeof(size), (double)info.size);
-		sc_object_event(r->env, r->obj, "Normal", "NewArtifact", r->digest,
-				"stored fetched index of size %s from '%s'", size, sc_str(r->obj, "spec.url"));
-		cf_log_info(&r->log, "stored fetched index of size %s from '%s'", size, sc_str(r->obj, "spec.url"));
+		cf_object_event(r->env->kube, &sc_reporter, r->obj, "Normal", "NewArtifact", r->digest,
+				"stored fetched index of size %s from '%s'", size, cf_object_str(r->obj, "spec.url"));
+		cf_log_info(&r->log, "stored fetched index of size %s from '%s'", size, cf_object_str(r->obj, "spec.url"));
 		publish(r, json_object_get(status, "artifact"));
 	}
 	cf_cond_delete(r->obj, COND_STORAGE_FAILED);
@@ -284,19 +284,19 @@ static int unsupported_oci(reconcile *r)
 			  "use an OCIRepository or a default (HTTP) HelmRepository";
 	json_t *status = json_object_get(r->obj, "status");
 
-	cf_artifact_storage_remove_all(r->env->storage, "helmrepository", sc_str(r->obj, "metadata.namespace"),
-				       sc_str(r->obj, "metadata.name"));
+	cf_artifact_storage_remove_all(r->env->storage, "helmrepository", cf_object_str(r->obj, "metadata.namespace"),
+				       cf_object_str(r->obj, "metadata.name"));
 	json_object_del(status, "artifact");
 	json_object_del(status, "url");
 	cf_cond_delete(r->obj, COND_ARTIFACT_IN_STORAGE);
 	cf_cond_mark_stalled(r->obj, REASON_UNSUPPORTED, msg, r->now);
-	sc_object_event(r->env, r->obj, "Warning", REASON_UNSUPPORTED, NULL, "%s", msg);
+	cf_object_event(r->env->kube, &sc_reporter, r->obj, "Warning", REASON_UNSUPPORTED, NULL, "%s", msg);
 	return CF_EUNSUPPORTED;
 }
 
 static int run_steps(reconcile *r)
 {
-	const char *type = sc_str(r->obj, "spec.type");
+	const char *type = cf_object_str(r->obj, "spec.type");
 	int err;
 
 	if (type && strcmp(type, "oci") == 0)
@@ -312,8 +312,8 @@ static int run_steps(reconcile *r)
 static int finalize(reconcile *r)
 {
 	int err = cf_artifact_storage_remove_all(r->env->storage, "helmrepository",
-						 sc_str(r->obj, "metadata.namespace"), sc_str(r->obj, "metadata.name"));
-	return err < 0 ? err : sc_object_finalizer(r->env, r->obj, 0);
+						 cf_object_str(r->obj, "metadata.namespace"), cf_object_str(r->obj, "metadata.name"));
+	return err < 0 ? err : cf_object_finalizer(r->env->kube, r->obj, 0);
 }
 
 int sc_helmrepository_reconcile(sc_env *env, const char *ns, const char *name, sc_result *res)
@@ -324,14 +324,14 @@ int sc_helmrepository_reconcile(sc_env *env, const char *ns, const char *name, s
 	r.log = (cf_log_ctx){.controller = "helmrepository", .group = SC_GROUP, .kind = KIND,
 			     .name = name, .namespace_ = ns};
 	memset(res, 0, sizeof(*res));
-	if ((err = sc_object_get(&r.obj, env, API_VERSION, KIND, ns, name)) < 0)
+	if ((err = cf_object_get(&r.obj, env->kube, API_VERSION, KIND, ns, name)) < 0)
 		return err == CF_ENOTFOUND ? 0 : err;
 	r.old = json_deep_copy(r.obj);
 	if (json_object_get(json_object_get(r.obj, "metadata"), "deletionTimestamp")) {
 		err = finalize(&r);
 		goto out;
 	}
-	if ((err = sc_object_finalizer(env, r.obj, 1)) < 0)
+	if ((err = cf_object_finalizer(env->kube, r.obj, 1)) < 0)
 		goto out;
 	if (json_is_true(json_object_get(json_object_get(r.obj, "spec"), "suspend"))) {
 		cf_log_info(&r.log, "reconciliation is suspended for this object");
@@ -346,10 +346,10 @@ int sc_helmrepository_reconcile(sc_env *env, const char *ns, const char *name, s
 	if (err == 0 || err == CF_EUNSUPPORTED)
 		cf_cond_delete(r.obj, CF_COND_RECONCILING);
 	cf_cond_summarize(r.obj, r.now);
-	int perr = sc_object_patch_status(env, r.old, r.obj);
+	int perr = cf_object_patch_status(env->kube, r.old, r.obj);
 	if (perr < 0 && err == 0)
 		err = perr;
-	res->requeue_after_ms = sc_interval_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
+	res->requeue_after_ms = cf_object_duration_ms(r.obj, "spec.interval", DEFAULT_INTERVAL_MS);
 	/* An unsupported type waits for a spec change, not for a retry. */
 	if (err == CF_EUNSUPPORTED) {
 		err = 0;

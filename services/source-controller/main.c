@@ -127,13 +127,13 @@ static cf_result reconcile_gitrepository(const cf_request *req)
 static void index_includes(const json_t *obj, cf_emit_fn emit, void *ctx)
 {
 	json_t *incs = json_object_get(json_object_get(obj, "spec"), "include");
-	const char *ns = sc_str(obj, "metadata.namespace");
+	const char *ns = cf_object_str(obj, "metadata.namespace");
 	char key[512];
 	size_t i;
 	json_t *inc;
 
 	json_array_foreach(incs, i, inc) {
-		const char *name = sc_str(inc, "repository.name");
+		const char *name = cf_object_str(inc, "repository.name");
 		if (name && ns) {
 			snprintf(key, sizeof(key), "%s/%s", ns, name);
 			emit(ctx, key);
@@ -145,8 +145,8 @@ static void index_includes(const json_t *obj, cf_emit_fn emit, void *ctx)
 static void map_includers(cf_runtime *rt, const json_t *obj, const json_t *old, cf_emit_fn emit,
 			  void *emit_ctx)
 {
-	const char *rev = sc_str(obj, "status.artifact.revision");
-	const char *old_rev = old ? sc_str(old, "status.artifact.revision") : NULL;
+	const char *rev = cf_object_str(obj, "status.artifact.revision");
+	const char *old_rev = old ? cf_object_str(old, "status.artifact.revision") : NULL;
 	cf_cache *cache = cf_runtime_cache(rt, "GitRepository");
 	char key[512], **keys = NULL;
 	size_t n = 0;
@@ -174,8 +174,8 @@ static cf_result reconcile_helmchart(const cf_request *req)
 /* HelmCharts by source: index "source" -> "<kind>/<ns>/<name>". */
 static void index_chart_source(const json_t *obj, cf_emit_fn emit, void *ctx)
 {
-	const char *kind = sc_str(obj, "spec.sourceRef.kind"), *name = sc_str(obj, "spec.sourceRef.name");
-	const char *ns = sc_str(obj, "metadata.namespace");
+	const char *kind = cf_object_str(obj, "spec.sourceRef.kind"), *name = cf_object_str(obj, "spec.sourceRef.name");
+	const char *ns = cf_object_str(obj, "metadata.namespace");
 	char key[600];
 
 	if (kind && name && ns) {
@@ -187,10 +187,10 @@ static void index_chart_source(const json_t *obj, cf_emit_fn emit, void *ctx)
 /* A source's new artifact wakes the HelmCharts built from it. */
 static void map_charts(cf_runtime *rt, const json_t *obj, const json_t *old, cf_emit_fn emit, void *emit_ctx)
 {
-	const char *rev = sc_str(obj, "status.artifact.revision");
-	const char *old_rev = old ? sc_str(old, "status.artifact.revision") : NULL;
-	const char *kind = sc_str(obj, "kind"), *ns = sc_str(obj, "metadata.namespace");
-	const char *name = sc_str(obj, "metadata.name");
+	const char *rev = cf_object_str(obj, "status.artifact.revision");
+	const char *old_rev = old ? cf_object_str(old, "status.artifact.revision") : NULL;
+	const char *kind = cf_object_str(obj, "kind"), *ns = cf_object_str(obj, "metadata.namespace");
+	const char *name = cf_object_str(obj, "metadata.name");
 	cf_cache *cache = cf_runtime_cache(rt, "HelmChart");
 	char key[600], **keys = NULL;
 	size_t n = 0;

@@ -8,6 +8,7 @@
 #include "cf/artifact.h"
 #include "cf/bus.h"
 #include "cf/kube.h"
+#include "cf/object.h"
 
 #define SC_CONTROLLER "source-controller"
 #define SC_GROUP "source.toolkit.fluxcd.io"
@@ -43,37 +44,16 @@ extern const unsigned sc_nkinds;
 
 int sc_gitrepository_reconcile(sc_env *env, const char *ns, const char *name, sc_result *res);
 
-/* ---- helpers shared by the kinds (object.c) ---- */
+/* ---- helpers shared by the kinds (object.c; the rest is common/object) ---- */
 
-/* GETs the object as a jansson tree. CF_ENOTFOUND when it is gone. */
-int sc_object_get(json_t **out, sc_env *env, const char *api_version, const char *kind,
-		  const char *ns, const char *name);
-
-/* Adds (add=1) or removes (add=0) the Flux finalizer with a merge patch, if needed. */
-int sc_object_finalizer(sc_env *env, json_t *obj, int add);
-
-/*
- * Patches status from old (the object as read) to obj's status: a merge patch of the whole new
- * status, with null for keys that disappeared.
- */
-int sc_object_patch_status(sc_env *env, const json_t *old, json_t *obj);
-
-/* Records a Normal or Warning Event about obj, with the revision as Flux's annotation. */
-void sc_object_event(sc_env *env, const json_t *obj, const char *type, const char *reason,
-		     const char *revision, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Events are reported as source-controller with its revision annotation. */
+extern const cf_object_reporter sc_reporter;
 
 /*
  * Reads Secret ns/name into a jansson object of decoded strings (key -> value). CF_ENOTFOUND
  * with Flux's message when missing.
  */
 int sc_secret_get(json_t **out, sc_env *env, const char *ns, const char *name);
-
-/* Removes a directory tree without following links; missing is fine. */
-void sc_rmtree(const char *path);
-
-/* Field helpers: borrowed strings or NULL. */
-const char *sc_str(const json_t *obj, const char *path);
-int64_t sc_interval_ms(const json_t *obj, const char *field, int64_t dflt_ms);
 
 /* ---- Helm sources (helmrepository.c, helmchart.c, helmcache.c) ---- */
 

@@ -75,6 +75,8 @@ server.port = $HTTP_PORT
 server.pid-file = "$DIR/lighttpd.pid"
 server.errorlog = "$DIR/lighttpd.log"
 server.modules = ("mod_redirect", "mod_auth", "mod_authn_file")
+# Files change under the server while tests run (a new index.yaml): never serve a cached stat.
+server.stat-cache-engine = "disable"
 auth.backend = "plain"
 auth.backend.plain.userfile = "$DIR/users"
 url.redirect = ( "^/old/(.*)\$" => "/charts/\$1" )
