@@ -24,7 +24,7 @@ step "starting etcd + kube-apiserver on 127.0.0.1"
 . "$CF_CLUSTER_DIR/env"
 step "control plane is up"
 kubectl --kubeconfig "$CF_KUBECONFIG" version 2>/dev/null || true
-kubectl --kubeconfig "$CF_KUBECONFIG" api-resources 2>/dev/null | head -15
+kubectl --kubeconfig "$CF_KUBECONFIG" api-resources 2>/dev/null | sed -n 1,15p
 cat <<MSG
 
 Try it:  kubectl --kubeconfig $CF_KUBECONFIG get ns
