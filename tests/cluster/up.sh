@@ -21,12 +21,14 @@ fi
 mkdir -p "$DIR"/{pki,etcd}
 chmod 700 "$DIR"
 
-# A free TCP port on 127.0.0.1 that no listener uses right now.
+# A free TCP port on 127.0.0.1: below the kernel's ephemeral range (which outgoing connections
+# take their local ports from) and used by no socket in any state right now.
 free_port() {
-	local p
+	local p low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		p=$(( 20000 + RANDOM % 30000 ))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$(( 10000 + RANDOM % (low - 10000) ))
+		ss -Htan "( sport = :$p )" | grep -q . || { echo "$p"; return; }
 	done
 }
 

@@ -62,7 +62,14 @@ int cluster_up(cluster *c)
 		return -1;
 	snprintf(c->dir, sizeof(c->dir), "%s/cluster", base);
 	snprintf(cmd, sizeof(cmd), "%s/up.sh %s >%s/up.log 2>&1", CLUSTER_SCRIPTS, c->dir, base);
-	if (run(cmd) < 0 || env_value(c->kubeconfig, sizeof(c->kubeconfig), c->dir, "CF_KUBECONFIG") ||
+	if (run(cmd) < 0) {
+		/* Say why before the folder (and the log in it) is removed. */
+		snprintf(cmd, sizeof(cmd), "tail -20 %s/up.log >&2", base);
+		if (system(cmd) != 0)
+			fprintf(stderr, "resilience: no up.log\n");
+		return -1;
+	}
+	if (env_value(c->kubeconfig, sizeof(c->kubeconfig), c->dir, "CF_KUBECONFIG") ||
 	    env_value(c->etcd_url, sizeof(c->etcd_url), c->dir, "CF_ETCD_URL") ||
 	    env_value(port, sizeof(port), c->dir, "CF_API_PORT"))
 		return -1;
