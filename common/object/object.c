@@ -30,15 +30,11 @@ const char *cf_object_str(const json_t *obj, const char *path)
 int64_t cf_object_duration_ms(const json_t *obj, const char *path, int64_t dflt_ms)
 {
 	const char *s = cf_object_str(obj, path);
-	int64_t v, unit;
+	int64_t ns;
 
-	/*
-	 * cf/runtime.h and cf/duration.h both define cf_duration_parse (milliseconds vs
-	 * nanoseconds); measuring one millisecond keeps this right whichever one the linker picks.
-	 */
-	if (!s || cf_duration_parse(&v, s) < 0 || v <= 0 || cf_duration_parse(&unit, "1ms") < 0 || unit <= 0)
+	if (!s || cf_duration_parse(&ns, s) < 0 || ns <= 0)
 		return dflt_ms;
-	return v / unit;
+	return CF_DURATION_MS(ns);
 }
 
 const char *cf_object_meta(const json_t *obj, const char *which, const char *key)

@@ -12,7 +12,7 @@ setsid "$BIN/kube-apiserver" \
 	--service-account-issuer=https://kubernetes.default.svc \
 	--service-account-key-file="$DIR/pki/sa.pub" \
 	--service-account-signing-key-file="$DIR/pki/sa.key" \
-	--service-cluster-ip-range=10.0.0.0/24 \
+	--service-cluster-ip-range=10.96.0.0/24 \
 	--disable-admission-plugins=ServiceAccount \
 	--allow-privileged=true --endpoint-reconciler-type=none \
 	--watch-cache=true --profiling=false \
