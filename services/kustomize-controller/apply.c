@@ -256,6 +256,32 @@ static int wait_definitions(cf_kube *kube, json_t **objs, size_t n, int64_t time
 	}
 }
 
+int kc_apply_ids(json_t **out, cf_kube *kube, const json_t *objects)
+{
+	json_t *ids = json_array(), *o;
+	size_t i;
+
+	if (!ids)
+		return CF_ENOMEM;
+	json_array_foreach(objects, i, o) {
+		cf_kube_ref ref = ref_of(o);
+		cf_kube_resource res;
+		char id[1024];
+		/* A kind the server does not serve yet (its CRD comes in this apply) has no id to promise. */
+		if (!ref.api_version || !ref.kind || cf_kube_resolve(kube, &res, ref.api_version, ref.kind) < 0)
+			continue;
+		json_t *c = json_pack("{s:{s:O?,s:O?}}", "metadata", "name", json_object_get(json_object_get(o, "metadata"), "name"),
+				      "namespace", res.namespaced ? json_object_get(json_object_get(o, "metadata"), "namespace") : NULL);
+		json_object_set_new(c, "apiVersion", json_string(ref.api_version));
+		json_object_set_new(c, "kind", json_string(ref.kind));
+		kc_inventory_id(id, sizeof(id), c);
+		json_decref(c);
+		json_array_append_new(ids, json_pack("{s:s,s:s}", "id", id, "v", ref.api_version));
+	}
+	*out = ids;
+	return 0;
+}
+
 int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t timeout_ms)
 {
 	size_t n = json_array_size(objects);

@@ -110,16 +110,38 @@ static void stamp(json_t *obj, const json_t *ks)
 	json_decref(owner);
 }
 
+int kc_build_path(char *out, size_t size, const json_t *ks, const char *root)
+{
+	const char *path = cf_object_str(ks, "spec.path");
+
+	return join_path(out, size, root, path && *path ? path : ".");
+}
+
+/* Encrypted content that would otherwise be applied as ciphertext. */
+static int check_encrypted(const json_t *obj, const json_t *ks)
+{
+	const json_t *data = json_object_get(obj, "data");
+	const char *k;
+	json_t *v;
+	int sops = json_is_object(json_object_get(obj, "sops"));
+
+	json_object_foreach((json_t *)data, k, v)
+		sops |= strcmp(k, "sops_mac") == 0 || strcmp(k, "sops_version") == 0;
+	if (!sops || !json_object_get(json_object_get(ks, "spec"), "decryption"))
+		return 0;
+	return cf_error_set(CF_EUNSUPPORTED, "decryption failed for '%s': SOPS decryption (spec.decryption) is not "
+			    "supported by this kustomize-controller", cf_object_str(obj, "metadata.name"));
+}
+
 int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root)
 {
 	json_t *spec = json_object_get(ks, "spec"), *vars = NULL, *objs = json_array();
-	const char *path = cf_object_str(ks, "spec.path");
 	cf_kustomize_opts opts = {.root = root};
 	cf_doc *list = NULL;
 	char dir[8192];
 	int err;
 
-	if ((err = join_path(dir, sizeof(dir), root, path && *path ? path : ".")) < 0)
+	if ((err = kc_build_path(dir, sizeof(dir), ks, root)) < 0)
 		goto done;
 	if ((err = kc_generate(dir, spec)) < 0)
 		goto done;
@@ -142,6 +164,10 @@ int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root)
 		if (!cf_object_str(obj, "apiVersion") || !cf_object_str(obj, "kind") || !cf_object_str(obj, "metadata.name")) {
 			json_decref(obj);
 			err = cf_error_set(CF_EINVALID, "failed to decode Kubernetes apiVersion, kind and name");
+			goto done;
+		}
+		if ((err = check_encrypted(obj, ks)) < 0) {
+			json_decref(obj);
 			goto done;
 		}
 		stamp(obj, ks);

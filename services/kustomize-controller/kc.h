@@ -38,7 +38,12 @@
 #define KC_REASON_DEPENDENCY "DependencyNotReady"
 #define KC_REASON_PRUNE_FAILED "PruneFailed"
 #define KC_REASON_SUCCEEDED "Succeeded"
+#define KC_REASON_ACCESS_DENIED "AccessDenied"
+/* Not Flux's: the spec asks for something this controller does not do (Stalled, see docs). */
+#define KC_REASON_UNSUPPORTED "UnsupportedFeature"
 #define KC_COND_HEALTHY "Healthy"
+/* Flux's TerminalErrorMessage, the start of every Stalled message. */
+#define KC_TERMINAL_MESSAGE "Reconciliation failed terminally due to configuration error"
 
 /* What every reconcile shares; set up once by main. */
 typedef struct {
@@ -48,6 +53,7 @@ typedef struct {
 	const char *tmp_dir;         /* where artifacts are unpacked */
 	int http_retry;              /* artifact fetch retries */
 	int64_t requeue_dependency_ms;
+	int no_cross_namespace_refs; /* --no-cross-namespace-refs */
 } kc_env;
 
 /* Events are reported as kustomize-controller with its revision annotation (defined next to the reconciler). */
@@ -83,6 +89,23 @@ int kc_substitute_vars(json_t **out, cf_kube *kube, const json_t *ks);
  * objects as a jansson array with owner labels and commonMetadata set.
  */
 int kc_build(json_t **out, kc_env *env, const json_t *ks, const char *root);
+/*
+ * The directory spec.path names below root, into out. CF_EUNSAFE when it leaves root,
+ * CF_ENOTFOUND ("kustomization path not found: ...") when it is no directory.
+ */
+int kc_build_path(char *out, size_t size, const json_t *ks, const char *root);
+
+/* ---- history (history.c) ---- */
+
+/* "sha256:<hex>" of the built objects (keys sorted), the snapshot key of status.history. */
+int kc_history_digest(char *out, size_t size, const json_t *objects);
+/*
+ * Records a reconcile in obj's status.history as Flux's History.Upsert does: the snapshot with the
+ * same digest and status is updated (lastReconciled, duration, totalReconciliations + 1, metadata)
+ * and moved first; otherwise a new one goes first; at most 5 are kept.
+ */
+int kc_history_upsert(json_t *obj, const char *digest, time_t now, int64_t duration_ms, const char *status,
+		      const char *revision);
 
 /* ---- apply and prune (apply.c, inventory.c) ---- */
 
@@ -95,6 +118,12 @@ typedef enum { KC_CREATED, KC_CONFIGURED, KC_UNCHANGED, KC_SKIPPED, KC_DELETED }
  * apply order. force: spec.force. timeout_ms bounds the wait for CRDs and Namespaces.
  */
 int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t timeout_ms);
+
+/*
+ * The inventory entries {id, v} objects will have once applied (the namespace dropped for
+ * cluster-scoped kinds), for the kinds the server serves now. *out is a new array.
+ */
+int kc_apply_ids(json_t **out, cf_kube *kube, const json_t *objects);
 
 /* The inventory id of an object: "<ns>_<name>_<group>_<kind>". */
 void kc_inventory_id(char *buf, size_t size, const json_t *obj);

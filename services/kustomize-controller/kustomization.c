@@ -32,7 +32,10 @@ typedef struct {
 	cf_log_ctx log;
 	char work[4096];        /* unpacked artifact */
 	int64_t retry_ms;       /* requeue delay after this run */
+	int terminal;           /* Stalled: nothing changes until the spec does, so no requeue */
 	time_t now;
+	struct timespec started; /* of the fetch-build-apply part, for status.history */
+	char digest[80];        /* of the built manifests, once built */
 } reconcile;
 
 static void fmt_ms(char *buf, size_t size, int64_t ms)
@@ -67,6 +70,58 @@ static int fail(reconcile *r, int err, const char *reason, const char *fmt, ...)
 	return err < 0 ? err : CF_ERROR;
 }
 
+/* A configuration error no retry can fix: Stalled and Ready=False as Flux marks terminal errors. */
+static int stall(reconcile *r, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int stall(reconcile *r, const char *reason, const char *fmt, ...)
+{
+	char why[3000], msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof(msg), "%s: %s", KC_TERMINAL_MESSAGE, why);
+	cf_cond_mark_stalled(r->obj, reason, msg, r->now);
+	cf_object_event(r->env->kube, &kc_reporter, r->obj, "Warning", reason, r->revision, "%s", msg);
+	cf_log_error(&r->log, "%s", msg);
+	r->terminal = 1;
+	return CF_EINVALID;
+}
+
+static int64_t ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (int64_t)(b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* A snapshot in status.history for this run's manifests (none before they were built). */
+static void record_history(reconcile *r, const char *status)
+{
+	if (r->digest[0] && kc_history_upsert(r->obj, r->digest, time(NULL), ms_since(&r->started), status,
+					      r->revision) < 0)
+		cf_log_error(&r->log, "recording history failed: %s", cf_error_last());
+}
+
+/* Spec fields this controller cannot honour stall the Kustomization instead of being ignored. */
+static int step_spec(reconcile *r)
+{
+	json_t *spec = json_object_get(r->obj, "spec"), *dep;
+	size_t i;
+
+	if (json_array_size(json_object_get(spec, "healthCheckExprs")))
+		return stall(r, KC_REASON_UNSUPPORTED, "spec.healthCheckExprs: CEL health checks are not supported "
+			     "by this kustomize-controller; remove them to reconcile");
+	json_array_foreach(json_object_get(spec, "dependsOn"), i, dep) {
+		const char *expr = cf_object_str(dep, "readyExpr");
+		if (expr && *expr)
+			return stall(r, KC_REASON_UNSUPPORTED, "spec.dependsOn[%zu].readyExpr: CEL expressions are not "
+				     "supported by this kustomize-controller; remove it to reconcile", i);
+	}
+	return 0;
+}
+
 static void set_status(reconcile *r, const char *key, json_t *value)
 {
 	json_t *status = json_object_get(r->obj, "status");
@@ -89,6 +144,9 @@ static int step_source(reconcile *r)
 
 	if (!ns)
 		ns = cf_object_str(r->obj, "metadata.namespace");
+	if (r->env->no_cross_namespace_refs && strcmp(ns, cf_object_str(r->obj, "metadata.namespace")) != 0)
+		return stall(r, KC_REASON_ACCESS_DENIED, "can't access '%s/%s/%s', cross-namespace references have been blocked",
+			     kind ? kind : "", ns, name ? name : "");
 	if (!kind || !name || (strcmp(kind, "GitRepository") != 0 && strcmp(kind, "OCIRepository") != 0 &&
 			       strcmp(kind, "Bucket") != 0))
 		return fail(r, CF_EINVALID, KC_REASON_ARTIFACT_FAILED, "source kind '%s' is not supported",
@@ -269,6 +327,33 @@ static int use_client(reconcile *r)
 	return 0;
 }
 
+/*
+ * Before anything is applied, the inventory in the cluster grows to cover what this run may create:
+ * a controller killed mid-apply then still knows those objects, and the next run prunes them if
+ * they left the desired set by then instead of orphaning them.
+ */
+static int promise_inventory(reconcile *r, const json_t *objects)
+{
+	json_t *ids = NULL, *merged;
+	int err;
+
+	if ((err = kc_apply_ids(&ids, r->kube, objects)) < 0)
+		return fail(r, err, CF_REASON_FAILED, "%s", cf_error_last());
+	merged = json_copy(old_inventory(r->obj) ? old_inventory(r->obj) : ids);
+	merge_missing(merged, ids);
+	json_decref(ids);
+	if (json_array_size(merged) == json_array_size(old_inventory(r->obj))) {
+		json_decref(merged);
+		return 0;
+	}
+	set_status(r, "inventory", json_pack("{s:o}", "entries", merged));
+	if ((err = cf_object_patch_status(r->env->kube, r->old, r->obj)) < 0)
+		return fail(r, err, CF_REASON_FAILED, "recording the inventory failed: %s", cf_error_last());
+	json_decref(r->old);
+	r->old = json_deep_copy(r->obj);
+	return 0;
+}
+
 static int step_prune(reconcile *r, json_t *inventory)
 {
 	json_t *deleted = NULL, *kept = NULL, *line;
@@ -362,13 +447,21 @@ static int step_apply(reconcile *r)
 	snprintf(msg, sizeof(msg), "Fetching manifests for revision %s with a timeout of %s", r->revision, d);
 	cf_cond_mark_reconciling(r->obj, CF_REASON_PROGRESSING, msg, r->now);
 	set_status(r, "lastAttemptedRevision", json_string(r->revision));
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	if ((err = step_fetch(r)) < 0)
 		goto done;
+	/* As in Flux, a missing path is the artifact's fault, not the build's. */
+	if ((err = kc_build_path(msg, sizeof(msg), r->obj, r->work)) < 0) {
+		err = fail(r, err, KC_REASON_ARTIFACT_FAILED, "%s", cf_error_last());
+		goto done;
+	}
 	if ((err = kc_build(&objects, r->env, r->obj, r->work)) < 0) {
 		err = fail(r, err, KC_REASON_BUILD_FAILED, "%s", cf_error_last());
 		goto done;
 	}
-	if ((err = use_client(r)) < 0)
+	if (kc_history_digest(r->digest, sizeof(r->digest), objects) < 0)
+		r->digest[0] = '\0';
+	if ((err = use_client(r)) < 0 || (err = promise_inventory(r, objects)) < 0)
 		goto done;
 	err = kc_apply(&changes, r->kube, objects, json_is_true(json_object_get(json_object_get(r->obj, "spec"), "force")), t);
 	inventory = inventory_of(changes);
@@ -382,15 +475,19 @@ static int step_apply(reconcile *r)
 		merge_missing(inventory, old_inventory(r->obj));
 		set_status(r, "inventory", json_pack("{s:O}", "entries", inventory));
 		err = fail(r, err, CF_REASON_FAILED, "%s", text);
+		record_history(r, CF_REASON_FAILED);
 		goto done;
 	}
 	if (json_is_true(json_object_get(json_object_get(r->obj, "spec"), "prune")))
 		err = step_prune(r, inventory);
 	set_status(r, "inventory", json_pack("{s:O}", "entries", inventory));
-	if (err < 0)
+	if (err < 0) {
+		record_history(r, KC_REASON_PRUNE_FAILED);
 		goto done;
+	}
 	set_status(r, "lastAppliedRevision", json_string(r->revision));
 	err = step_health(r, changes);
+	record_history(r, err < 0 ? KC_REASON_HEALTH_FAILED : CF_REASON_SUCCEEDED);
 done:
 	json_decref(objects);
 	json_decref(changes);
@@ -462,7 +559,8 @@ static int run(reconcile *r)
 	int err;
 	char msg[1024];
 
-	if ((err = step_source(r)) < 0 || (err = step_dependencies(r)) < 0 || (err = step_apply(r)) < 0)
+	if ((err = step_spec(r)) < 0 || (err = step_source(r)) < 0 || (err = step_dependencies(r)) < 0 ||
+	    (err = step_apply(r)) < 0)
 		return err;
 	snprintf(msg, sizeof(msg), "Applied revision: %s", r->revision);
 	cf_cond_set(r->obj, CF_COND_READY, "True", CF_REASON_SUCCEEDED, msg, r->now);
@@ -505,7 +603,9 @@ cf_result kc_reconcile(const cf_request *req)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	uint64_t ms = (uint64_t)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
 	publish(&r, ms);
-	if (err < 0) {
+	if (err < 0 && r.terminal) {
+		res = cf_result_done();
+	} else if (err < 0) {
 		res = cf_result_requeue(r.retry_ms);
 	} else {
 		char took[64], next[64];

@@ -16,6 +16,7 @@ static const char *events_connect = "";
 static const char *events_service = "";
 static const char *tmp_path = "";
 static int http_retry = 9;
+static int no_cross_namespace_refs = 0;
 
 static const cf_flag flags[] = {
 	{"events-bind", CF_FLAG_STRING, &events_bind, "The bus address to publish results on (\"0\" turns it off)."},
@@ -25,6 +26,8 @@ static const cf_flag flags[] = {
 	 "In a cluster: <namespace>/<name> of the headless Service of source-controller's bus; every "
 	 "ready endpoint of its port \"events\" is listened to, as replicas come and go."},
 	{"http-retry", CF_FLAG_INT, &http_retry, "The maximum number of retries when failing to fetch artifacts over HTTP."},
+	{"no-cross-namespace-refs", CF_FLAG_BOOL, &no_cross_namespace_refs,
+	 "When set, a Kustomization may only refer to a source in its own namespace."},
 	{"tmp-path", CF_FLAG_STRING, &tmp_path, "Where artifacts are unpacked (default: $TMPDIR or /tmp)."},
 	{NULL},
 };
@@ -192,6 +195,7 @@ static int start(cf_runtime *rt, void **ctx)
 	s->env.kube = cf_runtime_kube(rt);
 	s->env.tmp_dir = tmp && *tmp ? tmp : "/tmp";
 	s->env.http_retry = http_retry;
+	s->env.no_cross_namespace_refs = no_cross_namespace_refs;
 	s->env.requeue_dependency_ms = cf_runtime_config_of(rt)->requeue_dependency_ms;
 	if (s->env.requeue_dependency_ms <= 0)
 		s->env.requeue_dependency_ms = 30000;

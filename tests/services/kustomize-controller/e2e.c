@@ -60,11 +60,25 @@ static int start_kustomize_controller(kc_e2e *e)
 	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", cft_free_port());
 	snprintf(tmp, sizeof(tmp), "--tmp-path=%s/tmp", e->dir);
 	snprintf(log, sizeof(log), "%s/kustomize-controller.log", e->dir);
+	if (e->no_bus)
+		snprintf(connect, sizeof(connect), "--events-connect=");
 	char *argv[] = {KC_BINARY, kc, connect, bind, health, tmp, "--metrics-addr=0",
 			"--requeue-dependency=2s", "--http-retry=2", "--log-level=debug",
-			"--watch-all-namespaces=false", NULL};
+			"--watch-all-namespaces=false", (char *)e->kc_flag, NULL};
 	e->kustomize = cft_spawn(log, argv);
 	return e->kustomize > 0 ? 0 : -1;
+}
+
+int kc_e2e_start_kustomize(kc_e2e *e)
+{
+	return start_kustomize_controller(e);
+}
+
+void kc_e2e_crash_kustomize(kc_e2e *e)
+{
+	if (e->kustomize > 0)
+		cft_kill9(e->kustomize);
+	e->kustomize = 0;
 }
 
 /* An empty bare repository served by the git HTTP server, and a work tree pushing to it. */
@@ -84,9 +98,10 @@ int kc_e2e_up(kc_e2e *e)
 	const char *kc = getenv("CF_KUBECONFIG");
 	cf_kube_config *cfg = NULL;
 	char path[1200], body[256];
-	int err;
+	int err, no_bus = e->no_bus;
 
 	memset(e, 0, sizeof(*e));
+	e->no_bus = no_bus;
 	if (!kc)
 		return CF_ENOTFOUND;
 	e->dir = cft_tmpdir("cflux-kc-e2e");

@@ -15,11 +15,18 @@ typedef struct {
 	pid_t source, kustomize;
 	int storage_port, sc_bus_port, kc_bus_port;
 	cf_bus_sub *sub;       /* ReconcileResult messages from kustomize-controller */
+	int no_bus;            /* set before kc_e2e_up: kustomize-controller listens to no bus (watch only) */
+	const char *kc_flag;   /* one more kustomize-controller flag for the next (re)start, or NULL */
 } kc_e2e;
 
 /* Git servers, CRDs, a namespace, a fixture repository and both controllers. */
 int kc_e2e_up(kc_e2e *e);
 void kc_e2e_down(kc_e2e *e);
+
+/* SIGKILLs kustomize-controller (a crash: no cleanup, no status written) and reaps it. */
+void kc_e2e_crash_kustomize(kc_e2e *e);
+/* Starts kustomize-controller again with the same flags (its log is appended to). */
+int kc_e2e_start_kustomize(kc_e2e *e);
 
 /*
  * Commits fixtures/common plus the named layers (copied in order, NULL-terminated) as the whole

@@ -1,6 +1,7 @@
 /*
  * kustomize-controller's pure parts: post-build substitution (the forms Flux's docs list, and
- * hostile input), inventory ids (the examples in Flux's API reference) and kstatus rules.
+ * hostile input), inventory ids (the examples in Flux's API reference), kstatus rules and
+ * status.history snapshots (the upsert rules of Flux's meta.History).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,6 +158,66 @@ static void test_kstatus(void **state)
 	assert_int_equal(status_of("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{}}"), 0);
 }
 
+static const char *snap_str(const json_t *obj, size_t i, const char *key)
+{
+	json_t *h = json_object_get(json_object_get(obj, "status"), "history");
+	return json_string_value(json_object_get(json_array_get(h, i), key));
+}
+
+static json_int_t snap_total(const json_t *obj, size_t i)
+{
+	json_t *h = json_object_get(json_object_get(obj, "status"), "history");
+	return json_integer_value(json_object_get(json_array_get(h, i), "totalReconciliations"));
+}
+
+static void test_history(void **state)
+{
+	json_t *obj = json_pack("{s:{s:s}}", "metadata", "name", "app");
+	json_t *objs = json_pack("[{s:s,s:s}]", "kind", "ConfigMap", "apiVersion", "v1");
+	json_t *same = json_pack("[{s:s,s:s}]", "apiVersion", "v1", "kind", "ConfigMap");
+	char d1[80], d2[80], dd[8];
+	(void)state;
+
+	assert_int_equal(kc_history_digest(d1, sizeof(d1), objs), 0);
+	assert_int_equal(kc_history_digest(d2, sizeof(d2), same), 0);
+	/* The key order of a built object does not change its digest. */
+	assert_string_equal(d1, d2);
+	assert_int_equal(strncmp(d1, "sha256:", 7), 0);
+	assert_int_equal(strlen(d1), 7 + 64);
+	assert_true(kc_history_digest(dd, sizeof(dd), objs) < 0);
+
+	assert_int_equal(kc_history_upsert(obj, "sha256:a", 1000, 1500, "ReconciliationSucceeded", "main@sha1:1"), 0);
+	assert_int_equal(kc_history_upsert(obj, "sha256:a", 2000, 250, "ReconciliationSucceeded", "main@sha1:1"), 0);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(obj, "status"), "history")), 1);
+	assert_int_equal(snap_total(obj, 0), 2);
+	assert_string_equal(snap_str(obj, 0, "firstReconciled"), "1970-01-01T00:16:40Z");
+	assert_string_equal(snap_str(obj, 0, "lastReconciled"), "1970-01-01T00:33:20Z");
+	assert_string_equal(snap_str(obj, 0, "lastReconciledDuration"), "250ms");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(json_object_get(obj, "status"), "history"), 0), "metadata"), "revision")), "main@sha1:1");
+
+	/* Same digest, another outcome: a snapshot of its own, in front. */
+	assert_int_equal(kc_history_upsert(obj, "sha256:a", 3000, 10, "HealthCheckFailed", "main@sha1:1"), 0);
+	assert_string_equal(snap_str(obj, 0, "lastReconciledStatus"), "HealthCheckFailed");
+	assert_string_equal(snap_str(obj, 1, "lastReconciledStatus"), "ReconciliationSucceeded");
+	/* An existing one that happens again moves to the front and counts up. */
+	assert_int_equal(kc_history_upsert(obj, "sha256:a", 4000, 10, "ReconciliationSucceeded", "main@sha1:1"), 0);
+	assert_string_equal(snap_str(obj, 0, "lastReconciledStatus"), "ReconciliationSucceeded");
+	assert_int_equal(snap_total(obj, 0), 3);
+	/* At most five, the oldest dropped. */
+	for (int i = 0; i < 6; i++) {
+		char d[32];
+		snprintf(d, sizeof(d), "sha256:%d", i);
+		assert_int_equal(kc_history_upsert(obj, d, 5000 + i, 10, "ReconciliationSucceeded", "r"), 0);
+	}
+	assert_int_equal(json_array_size(json_object_get(json_object_get(obj, "status"), "history")), 5);
+	assert_string_equal(snap_str(obj, 0, "digest"), "sha256:5");
+	assert_string_equal(snap_str(obj, 4, "digest"), "sha256:1");
+	json_decref(obj);
+	json_decref(objs);
+	json_decref(same);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_substitute_errors),
 		cmocka_unit_test(test_inventory_ids),
 		cmocka_unit_test(test_kstatus),
+		cmocka_unit_test(test_history),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

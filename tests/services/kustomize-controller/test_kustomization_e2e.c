@@ -145,6 +145,15 @@ static void test_apply_and_prune(void **state)
 		 e.ns, e.ns, e.ns, e.ns);
 	assert_string_equal(inv, want);
 	free(inv);
+	/* status.history: one snapshot of what was applied, with its outcome and revision. */
+	json_t *snap = json_array_get(json_object_get(json_object_get(ks, "status"), "history"), 0);
+	assert_non_null(snap);
+	assert_int_equal(strncmp(json_string_value(json_object_get(snap, "digest")), "sha256:", 7), 0);
+	assert_string_equal(json_string_value(json_object_get(snap, "lastReconciledStatus")), "ReconciliationSucceeded");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(snap, "metadata"), "revision")),
+			    kc_e2e_rev(sha1));
+	assert_true(json_integer_value(json_object_get(snap, "totalReconciliations")) >= 1);
+	assert_non_null(json_string_value(json_object_get(snap, "lastReconciledDuration")));
 	json_decref(ks);
 	assert_true(kc_e2e_wait_cm(&e, NULL, "app-a", "key", "one", 1000));
 	obj = kc_e2e_get(&e, "apps/v1", "Deployment", NULL, "web");
@@ -540,6 +549,113 @@ static void test_service_account(void **state)
 	assert_true(kc_e2e_wait_cm(&e, NULL, "impersonated", "by", "deployer", 1000));
 }
 
+static void test_stalled_and_not(void **state)
+{
+	json_t *ks;
+	const char *msg;
+
+	(void)state;
+	need_cluster();
+	/* A path missing from the artifact may appear with the next commit: ArtifactFailed, not Stalled. */
+	assert_int_equal(kc_e2e_create(&e, NULL, KS, "nopath", "./no/such/dir", e.ns, ""), 0);
+	ks = kc_e2e_wait_ks(&e, "nopath", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "reason"), "ArtifactFailed");
+	assert_non_null(strstr(kc_e2e_cond(ks, "Ready", "message"), "kustomization path not found"));
+	assert_null(kc_e2e_cond(ks, "Stalled", "status"));
+	json_decref(ks);
+
+	/* CEL health checks cannot succeed here whatever the source holds: Stalled until the spec changes. */
+	assert_int_equal(kc_e2e_create(&e, NULL, KS, "cel", "./target", e.ns,
+		",\"healthCheckExprs\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"current\":\"true\"}]"), 0);
+	ks = kc_e2e_wait_ks(&e, "cel", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Stalled", "status"), "True");
+	assert_string_equal(kc_e2e_cond(ks, "Stalled", "reason"), "UnsupportedFeature");
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "reason"), "UnsupportedFeature");
+	msg = kc_e2e_cond(ks, "Ready", "message");
+	assert_non_null(strstr(msg, "Reconciliation failed terminally due to configuration error: "));
+	assert_non_null(strstr(msg, "spec.healthCheckExprs"));
+	assert_null(kc_e2e_cond(ks, "Reconciling", "status"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ks, "status"), "observedGeneration")),
+			 json_integer_value(json_object_get(json_object_get(ks, "metadata"), "generation")));
+	json_decref(ks);
+	assert_null(kc_e2e_get(&e, "v1", "ConfigMap", NULL, "targeted"));
+
+	assert_int_equal(kc_e2e_patch(&e, KS_API, "Kustomization", NULL, "cel", 0,
+				      "{\"spec\":{\"healthCheckExprs\":null}}"), 0);
+	ks = kc_e2e_wait_ks(&e, "cel", "True", kc_e2e_rev(sha_v2), TIMEOUT);
+	assert_non_null(ks);
+	assert_null(kc_e2e_cond(ks, "Stalled", "status"));
+	json_decref(ks);
+	assert_true(kc_e2e_wait_cm(&e, NULL, "targeted", "where", "target", 1000));
+
+	/* A dependency's CEL readiness expression cannot be evaluated here either. */
+	assert_int_equal(kc_e2e_create(&e, NULL, KS, "celdep", "./target", e.ns,
+		",\"dependsOn\":[{\"name\":\"app\",\"readyExpr\":\"dep.status.lastAppliedRevision != ''\"}]"), 0);
+	ks = kc_e2e_wait_ks(&e, "celdep", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Stalled", "reason"), "UnsupportedFeature");
+	assert_non_null(strstr(kc_e2e_cond(ks, "Stalled", "message"), "spec.dependsOn[0].readyExpr"));
+	json_decref(ks);
+
+	/* SOPS decryption is not implemented: an encrypted Secret is refused, never applied as ciphertext. */
+	assert_int_equal(kc_e2e_create(&e, NULL, KS, "sops", "./sops", e.ns,
+				       ",\"decryption\":{\"provider\":\"sops\"}"), 0);
+	ks = kc_e2e_wait_ks(&e, "sops", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "reason"), "BuildFailed");
+	assert_non_null(strstr(kc_e2e_cond(ks, "Ready", "message"),
+			       "decryption failed for 'encrypted': SOPS decryption (spec.decryption) is not supported"));
+	json_decref(ks);
+	assert_null(kc_e2e_get(&e, "v1", "Secret", NULL, "encrypted"));
+}
+
+static void test_no_cross_namespace_refs(void **state)
+{
+	char other[128];
+	json_t *ks;
+
+	(void)state;
+	need_cluster();
+	/* Restarted with --no-cross-namespace-refs, a source in another namespace is refused for good. */
+	kc_e2e_crash_kustomize(&e);
+	e.kc_flag = "--no-cross-namespace-refs";
+	assert_int_equal(kc_e2e_start_kustomize(&e), 0);
+	snprintf(other, sizeof(other), "%s-t", e.ns);
+	assert_int_equal(kc_e2e_create(&e, NULL, "{\"apiVersion\":\"" KS_API "\",\"kind\":\"Kustomization\","
+		"\"metadata\":{\"name\":\"xns\"},\"spec\":{\"interval\":\"10m\",\"path\":\"./target\","
+		"\"prune\":true,\"sourceRef\":{\"kind\":\"GitRepository\",\"name\":\"repo\",\"namespace\":\"%s\"}}}",
+		other), 0);
+	ks = kc_e2e_wait_ks(&e, "xns", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Stalled", "reason"), "AccessDenied");
+	assert_non_null(strstr(kc_e2e_cond(ks, "Ready", "message"), "cross-namespace references have been blocked"));
+	json_decref(ks);
+	/* Same-namespace sources still work under the flag: a requested reconcile is handled and Ready. */
+	ks = kc_e2e_get(&e, KS_API, "Kustomization", NULL, "app");
+	const char *last = json_string_value(json_object_get(json_object_get(ks, "status"), "lastHandledReconcileAt"));
+	char *handled = strdup(last ? last : "");
+	json_decref(ks);
+	assert_int_equal(kc_e2e_request(&e, KS_API, "Kustomization", "app"), 0);
+	long long end = cft_now_ms() + TIMEOUT;
+	for (ks = NULL; cft_now_ms() < end; usleep(200000)) {
+		json_decref(ks);
+		ks = kc_e2e_wait_ks(&e, "app", "True", kc_e2e_rev(sha_v2), TIMEOUT);
+		const char *now = json_string_value(json_object_get(json_object_get(ks, "status"), "lastHandledReconcileAt"));
+		if (now && strcmp(now, handled) != 0)
+			break;
+	}
+	assert_non_null(ks);
+	assert_string_not_equal(json_string_value(json_object_get(json_object_get(ks, "status"), "lastHandledReconcileAt")),
+				handled);
+	json_decref(ks);
+	free(handled);
+	kc_e2e_crash_kustomize(&e);
+	e.kc_flag = NULL;
+	assert_int_equal(kc_e2e_start_kustomize(&e), 0);
+}
+
 static void test_delete_prunes(void **state)
 {
 	char other[128];
@@ -578,6 +694,8 @@ int main(void)
 		cmocka_unit_test(test_force_recreates_immutable),
 		cmocka_unit_test(test_crd_then_custom_resource),
 		cmocka_unit_test(test_service_account),
+		cmocka_unit_test(test_stalled_and_not),
+		cmocka_unit_test(test_no_cross_namespace_refs),
 		cmocka_unit_test(test_delete_prunes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
