@@ -14,7 +14,10 @@ typedef struct {
 	cli_strv values;   /* -f/--values files, later ones win */
 	cli_strv set;      /* --set k=v */
 	cli_strv set_string; /* --set-string k=v */
-	int include_crds;
+	cli_strv api_versions; /* --api-versions, added to the default set */
+	cli_strv show_only;    /* --show-only globs */
+	const char *kube_version;
+	int include_crds, skip_tests, is_upgrade, no_hooks, skip_schema;
 } template_args;
 
 /*
@@ -55,27 +58,37 @@ static int render(cli_ctx *c, const template_args *a, const char *release, const
 		.set_string = (const char *const *)a->set_string.v,
 		.n_set_string = a->set_string.n,
 		.include_crds = a->include_crds,
+		.skip_schema_validation = a->skip_schema,
+		.is_upgrade = a->is_upgrade,
+		.no_hooks = a->no_hooks,
+		.skip_tests = a->skip_tests,
+		.kube_version = a->kube_version,
+		.api_versions = (const char *const *)a->api_versions.v,
+		.n_api_versions = a->api_versions.n,
+		.show_only = (const char *const *)a->show_only.v,
+		.n_show_only = a->show_only.n,
 	};
 	cf_helm_chart *chart = NULL;
-	char *out = NULL;
+	char *out = NULL, *full = NULL;
 	size_t len = 0;
 	int err, render_failed = 0;
 
 	o.render_failed = &render_failed;
+	o.error_out = &full;
 	if ((err = locate(path)) == 0 && (err = cf_helm_chart_load(&chart, path)) == 0) {
 		if (cf_helm_chart_deprecated(chart))
 			fprintf(c->err, "WARNING: This chart is deprecated\n");
 		err = cf_helm_chart_template(&out, &len, chart, &o);
 	}
-	if (err == 0)
+	if (err == 0) {
 		fwrite(out, 1, len, c->out);
-	else if (render_failed) {
-		/* helm hints at --debug when the failure came from rendering. */
-		char *msg = strdup(cf_error_last());
-		if (msg)
-			cf_error_set(err, "%s\n\nUse --debug flag to render out invalid YAML", msg);
-		free(msg);
+	} else {
+		/* The whole message (cf_error_last() keeps 2 KiB); helm hints at --debug when the
+		 * failure came from rendering. */
+		cli_failure(c, "%s%s", full ? full : cf_error_last(),
+		            render_failed ? "\n\nUse --debug flag to render out invalid YAML" : "");
 	}
+	free(full);
 	free(out);
 	cf_helm_chart_free(chart);
 	return err;
@@ -95,6 +108,20 @@ int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv)
 		  "with commas: key1=val1,key2=val2)" },
 		{ "include-crds", 0, CLI_FLAG_BOOL, &a.include_crds,
 		  "include CRDs in the templated output" },
+		{ "kube-version", 0, CLI_FLAG_STR, &a.kube_version,
+		  "Kubernetes version used for Capabilities.KubeVersion" },
+		{ "api-versions", 'a', CLI_FLAG_SLICE, &a.api_versions,
+		  "Kubernetes api versions used for Capabilities.APIVersions (can specify multiple)" },
+		{ "show-only", 's', CLI_FLAG_ARRAY, &a.show_only,
+		  "only show manifests rendered from the given templates (can specify multiple)" },
+		{ "skip-tests", 0, CLI_FLAG_BOOL, &a.skip_tests,
+		  "skip tests from templated output" },
+		{ "is-upgrade", 0, CLI_FLAG_BOOL, &a.is_upgrade,
+		  "set .Release.IsUpgrade instead of .Release.IsInstall" },
+		{ "no-hooks", 0, CLI_FLAG_BOOL, &a.no_hooks,
+		  "prevent hooks from running during install" },
+		{ "skip-schema-validation", 0, CLI_FLAG_BOOL, &a.skip_schema,
+		  "if set, disables JSON schema validation" },
 	};
 	char **args = calloc((size_t)argc + 1, sizeof(char *));
 	int nargs, rc;
@@ -108,13 +135,15 @@ int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv)
 		rc = cli_usage(c, "cflux template", "expected 2 arguments (RELEASE CHART), got %d",
 		               nargs);
 	} else if (render(c, &a, args[0], args[1]) < 0) {
-		rc = cli_fail_err(c, NULL);
+		rc = CLI_EXIT_FAIL;
 	} else {
 		rc = CLI_EXIT_OK;
 	}
 	cli_strv_free(&a.values);
 	cli_strv_free(&a.set);
 	cli_strv_free(&a.set_string);
+	cli_strv_free(&a.api_versions);
+	cli_strv_free(&a.show_only);
 	free(args);
 	return rc;
 }

@@ -66,6 +66,7 @@ void cf_helm_chart_free(cf_helm_chart *c)
 	free(c->name);
 	cf_doc_free(c->meta);
 	hv_unref(c->values);
+	free(c->schema);
 	chart_files_clear(&c->templates);
 	chart_files_clear(&c->files);
 	free(c);
@@ -463,6 +464,18 @@ static int load_meta(cf_helm_chart *c, const chart_file *f)
 	return c->name ? 0 : cf_error_set(CF_ENOMEM, "out of memory");
 }
 
+/* values.schema.json is kept as text; it is parsed when values are validated. */
+static int keep_schema(cf_helm_chart *c, const chart_file *f)
+{
+	free(c->schema);
+	if (!(c->schema = malloc(f->len + 1)))
+		return cf_error_set(CF_ENOMEM, "out of memory");
+	memcpy(c->schema, f->data, f->len);
+	c->schema[f->len] = '\0';
+	c->schema_len = f->len;
+	return 0;
+}
+
 static int load_values(cf_helm_chart *c, const chart_file *f)
 {
 	cf_doc_load_opts lo = { .schema = CF_DOC_YAML11, .filename = "values.yaml" };
@@ -614,8 +627,12 @@ int chart_from_files(cf_helm_chart **out, chart_files *fs, const char *where)
 		goto done;
 	for (i = 0; err == 0 && i < fs->n; i++) {
 		chart_file *f = &fs->v[i];
+		if (!strcmp(f->name, "values.schema.json")) {
+			err = keep_schema(c, f);
+			continue;
+		}
 		if (!strcmp(f->name, "Chart.yaml") || !strcmp(f->name, "Chart.lock") ||
-		    !strcmp(f->name, "values.schema.json") || !strcmp(f->name, "requirements.yaml") ||
+		    !strcmp(f->name, "requirements.yaml") ||
 		    !strcmp(f->name, "requirements.lock") || !strncmp(f->name, "charts/", 7))
 			continue;
 		if (!strcmp(f->name, "values.yaml"))
@@ -655,8 +672,10 @@ int chart_clone(cf_helm_chart **out, const cf_helm_chart *c)
 	if (!n)
 		return cf_error_set(CF_ENOMEM, "out of memory");
 	if (!(n->name = strdup(c->name)) || cf_doc_clone(&n->meta, c->meta) < 0 ||
-	    !(n->values = hv_deep_copy(c->values, 0)))
+	    !(n->values = hv_deep_copy(c->values, 0)) ||
+	    (c->schema && !(n->schema = strndup(c->schema, c->schema_len))))
 		err = cf_error_set(CF_ENOMEM, "out of memory");
+	n->schema_len = c->schema_len;
 	if (err == 0)
 		err = copy_files(&n->templates, &c->templates);
 	if (err == 0)

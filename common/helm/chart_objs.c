@@ -66,58 +66,48 @@ static int str_arg(const char *name, cf_helm_val *const *args, const char **s)
 
 /* ---- .Capabilities ---- */
 
+/* The Kubernetes version the render assumes (--kube-version or Helm's default). */
+typedef struct {
+	char version[80], major[24], minor[24];
+} kube_data;
+
 static const char *const kube_methods[] = { "String", "GitVersion", NULL };
 static int kube_has(void *d, const char *n) { (void)d; return one_of(n, kube_methods); }
-static char *kube_string(void *d) { (void)d; return strdup(KUBE_VERSION); }
+static char *kube_string(void *d) { return strdup(((kube_data *)d)->version); }
 static int kube_method(cf_helm_val **out, void *d, const char *name, cf_helm_val *const *a,
                        size_t n)
 {
-	(void)d;
 	(void)a;
 	if (!one_of(name, kube_methods))
 		return CF_ENOTFOUND;
 	if (want_args(name, n, 0) < 0)
 		return CF_EINVALID;
-	return (*out = hv_str(KUBE_VERSION)) ? 0 : oom();
+	return (*out = hv_str(((kube_data *)d)->version)) ? 0 : oom();
 }
 static const cf_helm_obj_type kube_type = {
 	.type_name = "chartutil.KubeVersion", .method = kube_method, .has_method = kube_has,
-	.string = kube_string,
+	.string = kube_string, .ptr_string = 1, .free = free,
 };
 
+/* chartutil.VersionSet: a []string with Has. */
 static const char *const api_methods[] = { "Has", NULL };
 static int api_has(void *d, const char *n) { (void)d; return one_of(n, api_methods); }
-static char *api_string(void *d)
-{
-	hbuf b;
-	(void)d;
-	hbuf_init(&b, 0);
-	hbuf_putc(&b, '[');
-	for (size_t i = 0; i < N_APIS; i++) {
-		if (i)
-			hbuf_putc(&b, ' ');
-		hbuf_puts(&b, default_apis[i]);
-	}
-	hbuf_putc(&b, ']');
-	return hbuf_take(&b, NULL);
-}
 static int api_method(cf_helm_val **out, void *d, const char *name, cf_helm_val *const *a,
                       size_t n)
 {
+	const cf_helm_val *set = d;
 	const char *s = NULL;
 	int has = 0;
-	(void)d;
 	if (!one_of(name, api_methods))
 		return CF_ENOTFOUND;
 	if (want_args(name, n, 1) < 0 || str_arg(name, a, &s) < 0)
 		return CF_EINVALID;
-	for (size_t i = 0; i < N_APIS; i++)
-		has |= !strcmp(default_apis[i], s);
+	for (size_t i = 0; i < set->l.len; i++)
+		has |= !strcmp(set->l.items[i]->s.p, s);
 	return (*out = hv_bool(has)) ? 0 : oom();
 }
 static const cf_helm_obj_type api_type = {
 	.type_name = "chartutil.VersionSet", .method = api_method, .has_method = api_has,
-	.string = api_string,
 };
 /*
  * version.BuildInfo: its fields are read through methods so that its fields here can carry the
@@ -148,42 +138,143 @@ static const cf_helm_obj_type helm_version_type = {
 	.type_name = "version.BuildInfo", .method = helm_method, .has_method = helm_has,
 	.string = helm_string,
 };
+
 /* How text/template prints the struct behind the pointer: nested structs without String(). */
+typedef struct {
+	kube_data kube;
+	cf_helm_val *apis; /* borrowed from the object's fields */
+} caps_data;
+
 static char *caps_string(void *d)
 {
-	char *apis = api_string(d), *out = NULL;
-	size_t n = (apis ? strlen(apis) : 0) + 128;
-	if (apis && (out = malloc(n)))
-		snprintf(out, n, "{{%s %s %s} %s {%s   %s}}", KUBE_VERSION, KUBE_MAJOR, KUBE_MINOR, apis,
-		         HELM_VERSION, HELM_GO_VERSION);
-	free(apis);
-	return out;
+	const caps_data *c = d;
+	hbuf b;
+	hbuf_init(&b, 0);
+	hbuf_printf(&b, "{{%s %s %s} ", c->kube.version, c->kube.major, c->kube.minor);
+	fmt_value(&b, c->apis);
+	hbuf_printf(&b, " {%s   %s}}", HELM_VERSION, HELM_GO_VERSION);
+	if (b.err) {
+		hbuf_free(&b);
+		return NULL;
+	}
+	return hbuf_take(&b, NULL);
 }
 static const cf_helm_obj_type caps_type = {
-	.type_name = "*chartutil.Capabilities", .is_ptr = 1, .string = caps_string,
+	.type_name = "*chartutil.Capabilities", .is_ptr = 1, .string = caps_string, .free = free,
 };
 
-int chart_obj_capabilities(cf_helm_val **out)
+/*
+ * --kube-version as Helm reads it (k8s.io/apimachinery ParseGeneric): "v" optional, at least
+ * major.minor, anything after the numbers dropped; Version is "v" and the numbers.
+ */
+static int kube_parse(kube_data *k, const char *s)
+{
+	const char *p = s, *start;
+	hbuf b;
+	size_t ncomp = 0;
+	int err = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p == 'v')
+		p++;
+	if (*p < '0' || *p > '9')
+		return cf_error_set(CF_EINVALID, "invalid kube version '%s': could not parse \"%s\" as "
+		                    "version", s, s);
+	hbuf_init(&b, 0);
+	hbuf_putc(&b, 'v');
+	for (start = p;; p++) {
+		const char *c = p;
+		unsigned long long n = 0;
+		while (*p >= '0' && *p <= '9')
+			n = n * 10 + (unsigned)(*p++ - '0');
+		if (ncomp == 0 && p - c > 1 && *c == '0') {
+			err = cf_error_set(CF_EINVALID, "invalid kube version '%s': illegal zero-prefixed "
+			                   "version component \"%.*s\" in \"%s\"", s, (int)(p - c), c,
+			                   start);
+			break;
+		}
+		hbuf_printf(&b, "%s%llu", ncomp ? "." : "", n);
+		if (ncomp == 0)
+			snprintf(k->major, sizeof(k->major), "%llu", n);
+		else if (ncomp == 1)
+			snprintf(k->minor, sizeof(k->minor), "%llu", n);
+		ncomp++;
+		if (*p != '.' || p[1] < '0' || p[1] > '9')
+			break;
+	}
+	if (err == 0 && ncomp < 2)
+		err = cf_error_set(CF_EINVALID, "invalid kube version '%s': illegal version string "
+		                   "\"%s\"", s, start);
+	if (err == 0 && (b.err || b.len >= sizeof(k->version)))
+		err = cf_error_set(CF_EINVALID, "invalid kube version '%s': illegal version string "
+		                   "\"%s\"", s, start);
+	if (err == 0)
+		memcpy(k->version, b.p, b.len + 1);
+	hbuf_free(&b);
+	return err;
+}
+
+int chart_kube_version(char *out, size_t size, const char *kube_version)
+{
+	kube_data k = { KUBE_VERSION, KUBE_MAJOR, KUBE_MINOR };
+	int err;
+	if (kube_version && *kube_version && (err = kube_parse(&k, kube_version)) < 0)
+		return err;
+	snprintf(out, size, "%s", k.version);
+	return 0;
+}
+
+int chart_obj_capabilities(cf_helm_val **out, const char *kube_version,
+                           const char *const *extra_apis, size_t n_extra)
 {
 	static const char *const kn[] = { "Version", "Major", "Minor" };
 	static const char *const hn[] = { "version", "go_version" };
 	static const char *const cn[] = { "KubeVersion", "APIVersions", "HelmVersion" };
-	cf_helm_val *kv[3] = { hv_str(KUBE_VERSION), hv_str(KUBE_MAJOR), hv_str(KUBE_MINOR) };
-	cf_helm_val *hvv[2] = { hv_str(HELM_VERSION), hv_str(HELM_GO_VERSION) };
-	cf_helm_val *cv[3] = { NULL, NULL, NULL };
+	kube_data *kd = calloc(1, sizeof(*kd));
+	caps_data *cd = calloc(1, sizeof(*cd));
+	cf_helm_val *kv[3] = { NULL }, *hvv[2] = { hv_str(HELM_VERSION), hv_str(HELM_GO_VERSION) };
+	cf_helm_val *cv[3] = { NULL, hv_typed_list(&api_type, N_APIS + n_extra), NULL };
 	int err = 0;
 
-	if (cf_helm_val_new_obj(&cv[0], &kube_type, NULL, kn, kv, 3) < 0 ||
-	    cf_helm_val_new_obj(&cv[2], &helm_version_type, NULL, hn, hvv, 2) < 0 ||
-	    cf_helm_val_new_obj(&cv[1], &api_type, NULL, NULL, NULL, 0) < 0)
+	if (!kd || !cd)
 		err = oom();
+	else if (!kube_version || !*kube_version)
+		*kd = (kube_data){ KUBE_VERSION, KUBE_MAJOR, KUBE_MINOR };
+	else
+		err = kube_parse(kd, kube_version);
+	for (size_t i = 0; err == 0 && cv[1] && i < N_APIS + n_extra; i++)
+		if (hv_list_push(cv[1], hv_str(i < N_APIS ? default_apis[i] : extra_apis[i - N_APIS])) < 0)
+			err = oom();
+	if (err == 0) {
+		kv[0] = hv_str(kd->version), kv[1] = hv_str(kd->major), kv[2] = hv_str(kd->minor);
+		cd->kube = *kd;
+		cd->apis = cv[1];
+		if (!kv[0] || !kv[1] || !kv[2] || !hvv[0] || !hvv[1] || !cv[1]) {
+			err = oom();
+		} else {
+			/* Both calls take their field values and data, also on failure. */
+			err = cf_helm_val_new_obj(&cv[0], &kube_type, kd, kn, kv, 3);
+			kd = NULL;
+			memset(kv, 0, sizeof(kv));
+			if (err == 0)
+				err = cf_helm_val_new_obj(&cv[2], &helm_version_type, NULL, hn, hvv, 2);
+			memset(hvv, 0, sizeof(hvv));
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		hv_unref(kv[i]);
+	hv_unref(hvv[0]);
+	hv_unref(hvv[1]);
+	free(kd);
 	if (err < 0) {
 		hv_unref(cv[0]);
 		hv_unref(cv[1]);
 		hv_unref(cv[2]);
+		free(cd);
 		return err;
 	}
-	return cf_helm_val_new_obj(out, &caps_type, NULL, cn, cv, 3);
+	return cf_helm_val_new_obj(out, &caps_type, cd, cn, cv, 3);
 }
 
 /* ---- .Chart ---- */
@@ -311,30 +402,16 @@ int chart_obj_chart(cf_helm_val **out, const cf_helm_chart *c, int is_root)
 
 /* ---- .Files ---- */
 
+/*
+ * .Files is Helm's engine.files, a map[string][]byte with methods: ranging over it, len and
+ * index see the path -> bytes map, and .Files.Get and friends call the methods.
+ */
 static const char *const files_methods[] = {
 	"Get", "GetBytes", "Glob", "Lines", "AsConfig", "AsSecrets", NULL,
 };
 static int files_has(void *d, const char *n) { (void)d; return one_of(n, files_methods); }
-static void files_free(void *d)
-{
-	chart_files_clear(d);
-	free(d);
-}
 
 static const cf_helm_obj_type files_type;
-
-static int files_new(cf_helm_val **out, chart_files *fs)
-{
-	return cf_helm_val_new_obj(out, &files_type, fs, NULL, NULL, 0);
-}
-
-static const chart_file *files_find(const chart_files *fs, const char *name)
-{
-	for (size_t i = 0; i < fs->n; i++)
-		if (!strcmp(fs->v[i].name, name))
-			return &fs->v[i];
-	return NULL;
-}
 
 /*
  * gobwas/glob with '/' as separator: '*' stays within a path segment, '**' crosses them, and
@@ -369,28 +446,31 @@ static int glob_match(const char *pat, const char *name, int depth)
 	return 0;
 }
 
-static int files_glob(cf_helm_val **out, const chart_files *fs, const char *pat)
+static int files_glob(cf_helm_val **out, const cf_helm_val *fs, const char *pat)
 {
-	chart_files *sub = calloc(1, sizeof(*sub));
+	cf_helm_val *sub = hv_typed_map(&files_type);
 	if (!sub)
 		return oom();
-	for (size_t i = 0; i < fs->n; i++)
-		if (glob_match(pat, fs->v[i].name, 0) &&
-		    chart_files_add(sub, fs->v[i].name, fs->v[i].data, fs->v[i].len) < 0) {
-			files_free(sub);
+	for (size_t i = 0; i < fs->m.len; i++) {
+		const hv_pair *p = &fs->m.pairs[i];
+		if (glob_match(pat, p->key, 0) &&
+		    hv_map_set(sub, p->key, strlen(p->key), hv_ref(p->val)) < 0) {
+			hv_unref(sub);
 			return oom();
 		}
-	return files_new(out, sub);
+	}
+	*out = sub;
+	return 0;
 }
 
-static int files_lines(cf_helm_val **out, const chart_file *f)
+static int files_lines(cf_helm_val **out, const cf_helm_val *f)
 {
 	cf_helm_val *l = hv_list(CF_HELM_LIST_STR, 8);
-	size_t len = f ? f->len : 0;
+	size_t len = f ? f->s.len : 0;
 	if (!l)
 		return oom();
 	if (f && len > 0) {
-		const char *p = f->data, *end;
+		const char *p = f->s.p, *end;
 		if (p[len - 1] == '\n')
 			len--;
 		end = p + len;
@@ -410,7 +490,7 @@ static int files_lines(cf_helm_val **out, const chart_file *f)
 }
 
 /* AsConfig / AsSecrets: a base name -> content map through toYaml. */
-static int files_as_map(cf_helm_val **out, const chart_files *fs, int secrets)
+static int files_as_map(cf_helm_val **out, const cf_helm_val *fs, int secrets)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	cf_helm_val *m = hv_map();
@@ -421,15 +501,15 @@ static int files_as_map(cf_helm_val **out, const chart_files *fs, int secrets)
 
 	if (!m)
 		return oom();
-	for (size_t i = 0; err == 0 && i < fs->n; i++) {
-		const char *base = strrchr(fs->v[i].name, '/');
-		const unsigned char *s = (const unsigned char *)fs->v[i].data;
-		size_t n = fs->v[i].len;
+	for (size_t i = 0; err == 0 && i < fs->m.len; i++) {
+		const char *name = fs->m.pairs[i].key, *base = strrchr(name, '/');
+		const unsigned char *s = (const unsigned char *)fs->m.pairs[i].val->s.p;
+		size_t n = fs->m.pairs[i].val->s.len;
 		hbuf b;
-		base = base ? base + 1 : fs->v[i].name;
+		base = base ? base + 1 : name;
 		hbuf_init(&b, 0);
 		if (!secrets) {
-			hbuf_put(&b, fs->v[i].data, n);
+			hbuf_put(&b, (const char *)s, n);
 		} else {
 			for (size_t j = 0; j < n; j += 3) {
 				unsigned v = (unsigned)s[j] << 16 | (j + 1 < n ? (unsigned)s[j + 1] << 8 : 0) |
@@ -463,8 +543,7 @@ static int files_as_map(cf_helm_val **out, const chart_files *fs, int secrets)
 static int files_method(cf_helm_val **out, void *data, const char *name, cf_helm_val *const *a,
                         size_t n)
 {
-	const chart_files *fs = data;
-	const chart_file *f;
+	const cf_helm_val *fs = data, *f;
 	const char *s = NULL;
 
 	if (!one_of(name, files_methods))
@@ -478,27 +557,32 @@ static int files_method(cf_helm_val **out, void *data, const char *name, cf_helm
 		return CF_EINVALID;
 	if (!strcmp(name, "Glob"))
 		return files_glob(out, fs, s);
-	f = files_find(fs, s);
+	f = hv_map_get(fs, s, strlen(s));
 	if (!strcmp(name, "Lines"))
 		return files_lines(out, f);
-	*out = f ? hv_strn(f->data, f->len) : hv_str("");
+	if (!strcmp(name, "GetBytes"))
+		*out = f ? hv_ref((cf_helm_val *)f) : hv_bytes("", 0);
+	else
+		*out = f ? hv_strn(f->s.p, f->s.len) : hv_str("");
 	return *out ? 0 : oom();
 }
 
 static const cf_helm_obj_type files_type = {
 	.type_name = "engine.files", .method = files_method, .has_method = files_has,
-	.free = files_free,
 };
 
 int chart_obj_files(cf_helm_val **out, const cf_helm_chart *c)
 {
-	chart_files *fs = calloc(1, sizeof(*fs));
+	cf_helm_val *fs = hv_typed_map(&files_type);
 	if (!fs)
 		return oom();
-	for (size_t i = 0; i < c->files.n; i++)
-		if (chart_files_add(fs, c->files.v[i].name, c->files.v[i].data, c->files.v[i].len) < 0) {
-			files_free(fs);
+	for (size_t i = 0; i < c->files.n; i++) {
+		const chart_file *f = &c->files.v[i];
+		if (hv_map_set(fs, f->name, strlen(f->name), hv_bytes(f->data, f->len)) < 0) {
+			hv_unref(fs);
 			return oom();
 		}
-	return files_new(out, fs);
+	}
+	*out = fs;
+	return 0;
 }

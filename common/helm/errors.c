@@ -70,3 +70,30 @@ int cf_helm_error_cleanup(char **out, const char *filename, const char *msg, int
 	*out = s;
 	return 0;
 }
+
+/*
+ * cf_error_last() keeps 2 KiB of a message; a schema report or a nested include error can be
+ * longer, so the whole text is kept here too and handed out through error_out.
+ */
+static _Thread_local char *long_msg;
+
+int hv_error_long(int code, const char *msg)
+{
+	free(long_msg);
+	long_msg = strdup(msg);
+	return cf_error_set(code, "%s", msg);
+}
+
+char *hv_error_full(void)
+{
+	const char *last = cf_error_last();
+	if (long_msg && !strncmp(long_msg, last, strlen(last)))
+		return strdup(long_msg);
+	return strdup(last);
+}
+
+void hv_error_long_clear(void)
+{
+	free(long_msg);
+	long_msg = NULL;
+}

@@ -1,6 +1,7 @@
 /* The function table lookup and the cast helpers shared by Sprig's function families. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,76 @@ static const func_def *const tables[] = {
 	funcs_conv, funcs_math, funcs_dicts, funcs_lists, funcs_strings, funcs_builtin,
 };
 
-const func_def *funcs_find(const char *name)
+/*
+ * Every function, sorted by name once (the first table naming a function wins, as the tables'
+ * order says), so the parser finds each call's function by binary search.
+ */
+static const func_def **sorted;
+static size_t nsorted;
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static size_t table_index(const func_def *f)
 {
-	size_t t;
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		const func_def *f;
-		for (f = tables[t]; f->name; f++)
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const func_def *e = tables[t];
+		while (e->name)
+			e++;
+		if (f >= tables[t] && f < e)
+			return t;
+	}
+	return 0;
+}
+
+static int by_name_table(const void *a, const void *b)
+{
+	const func_def *fa = *(const func_def *const *)a, *fb = *(const func_def *const *)b;
+	int c = strcmp(fa->name, fb->name);
+	if (c)
+		return c;
+	size_t ta = table_index(fa), tb = table_index(fb);
+	return ta < tb ? -1 : ta > tb;
+}
+
+static void sort_funcs(void)
+{
+	size_t n = 0, t;
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const func_def *f = tables[t]; f->name; f++)
+			n++;
+	if (!(sorted = malloc(n * sizeof(*sorted))))
+		return;
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const func_def *f = tables[t]; f->name; f++)
+			sorted[nsorted++] = f;
+	qsort(sorted, nsorted, sizeof(*sorted), by_name_table);
+}
+
+static const func_def *find_linear(const char *name)
+{
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const func_def *f = tables[t]; f->name; f++)
 			if (!strcmp(f->name, name))
 				return f->fn ? f : NULL;
+	return NULL;
+}
+
+const func_def *funcs_find(const char *name)
+{
+	size_t lo = 0, hi;
+	pthread_once(&sorted_once, sort_funcs);
+	if (!sorted)
+		return find_linear(name);
+	hi = nsorted;
+	/* The first of equal names is the one the earliest table holds. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(sorted[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo < nsorted && !strcmp(sorted[lo]->name, name))
+		return sorted[lo]->fn ? sorted[lo] : NULL;
 	return NULL;
 }
 
@@ -159,7 +221,7 @@ cf_helm_val *conv_to_strlist(const cf_helm_val *v)
 {
 	cf_helm_val *out;
 	size_t i;
-	if (v->kind == CF_HELM_LIST && v->sub == CF_HELM_LIST_STR)
+	if (v->kind == CF_HELM_LIST && (v->sub == CF_HELM_LIST_STR || v->sub == HV_LIST_TYPED))
 		return hv_ref((cf_helm_val *)v);
 	out = hv_list(CF_HELM_LIST_STR, v->kind == CF_HELM_LIST ? v->l.len : 1);
 	if (!out)

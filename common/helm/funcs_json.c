@@ -79,7 +79,13 @@ int json_emit(hbuf *b, const cf_helm_val *v, int indent, int escape_html, int de
 		}
 		fmt_float_json(num, sizeof(num), v->f);
 		return hbuf_puts(b, num);
-	case CF_HELM_STR: return json_quote(b, v->s.p, v->s.len, escape_html);
+	case CF_HELM_STR:
+		if (v->sub == HV_STR_BYTES) { /* encoding/json writes a []byte as base64 */
+			hbuf_putc(b, '"');
+			enc_b64(b, (const unsigned char *)v->s.p, v->s.len);
+			return hbuf_putc(b, '"');
+		}
+		return json_quote(b, v->s.p, v->s.len, escape_html);
 	case CF_HELM_LIST:
 		if (!v->l.len)
 			return hbuf_puts(b, "[]");

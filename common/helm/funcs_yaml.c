@@ -6,6 +6,77 @@
 
 #ifdef CF_HELM_HAVE_DOC
 
+/* Indent of a line and the column its content starts at after any "- " item markers. */
+static size_t line_indent(const char *l, size_t n, size_t *content)
+{
+	size_t i = 0, c;
+	while (i < n && l[i] == ' ')
+		i++;
+	for (c = i; c + 1 < n && l[c] == '-' && l[c + 1] == ' ';)
+		c += 2;
+	*content = c;
+	return i;
+}
+
+static int is_item(const char *l, size_t n, size_t at)
+{
+	return at < n && l[at] == '-' && (at + 1 == n || l[at + 1] == ' ');
+}
+
+/* A block scalar header ends the line: "|", ">", with an optional indent digit and chomping. */
+static int block_header(const char *l, size_t n)
+{
+	size_t i = n;
+	while (i > 0 && (l[i - 1] == '-' || l[i - 1] == '+' || (l[i - 1] >= '0' && l[i - 1] <= '9')))
+		i--;
+	return i > 0 && (l[i - 1] == '|' || l[i - 1] == '>') && n - i <= 2 &&
+	       (i == 1 || l[i - 2] == ' ');
+}
+
+/*
+ * Helm's toYamlPretty encodes with yaml.v3 and SetIndent(2), which indents a block sequence two
+ * spaces past the key it belongs to; the doc module writes kyaml's compact form (items at the
+ * key's column). This shifts every such sequence, nested ones included; block scalar contents
+ * move with their item and are not read as structure.
+ */
+static int indent_sequences(hbuf *out, const char *s, size_t n)
+{
+	size_t stack[HV_MAX_DEPTH], depth = 0, pos = 0;
+	long block = -1; /* indent of a block scalar header while its content runs */
+
+	while (pos < n && !out->err) {
+		const char *l = s + pos, *nl = memchr(l, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - l) : n - pos, c, ind = line_indent(l, len, &c);
+		int empty = ind == len;
+
+		if (block >= 0 && !empty && (long)ind <= block)
+			block = -1;
+		if (block < 0 && !empty)
+			while (depth > 0 && !(ind > stack[depth - 1] ||
+			                      (ind == stack[depth - 1] && is_item(l, len, ind))))
+				depth--;
+		if (!empty)
+			for (size_t i = 0; i < 2 * depth; i++)
+				hbuf_putc(out, ' ');
+		hbuf_put(out, l, len);
+		if (nl)
+			hbuf_putc(out, '\n');
+		pos += len + (nl ? 1 : 0);
+		if (block >= 0 || empty)
+			continue;
+		if (block_header(l + c, len - c)) {
+			block = (long)ind;
+		} else if (len > c && l[len - 1] == ':' && pos < n && depth < HV_MAX_DEPTH) {
+			/* A key with a block value: a sequence there starts at the key's column. */
+			const char *next = s + pos, *nnl = memchr(next, '\n', n - pos);
+			size_t nlen = nnl ? (size_t)(nnl - next) : n - pos, nc;
+			if (line_indent(next, nlen, &nc) == c && is_item(next, nlen, c))
+				stack[depth++] = c;
+		}
+	}
+	return out->err;
+}
+
 static int emit(fcall *c, cf_helm_val **out, cf_doc_emit_dialect dialect)
 {
 	cf_doc *d = NULL;
@@ -22,6 +93,21 @@ static int emit(fcall *c, cf_helm_val **out, cf_doc_emit_dialect dialect)
 		return *out ? 0 : CF_ENOMEM;
 	}
 	cf_doc_free(d);
+	if (dialect == CF_DOC_EMIT_YAMLV3) {
+		hbuf b;
+		hbuf_init(&b, 0);
+		if (indent_sequences(&b, s, len) < 0) {
+			hbuf_free(&b);
+			free(s);
+			return CF_ENOMEM;
+		}
+		size_t blen = 0;
+		char *t = b.p ? hbuf_take(&b, &blen) : strdup("");
+		free(s);
+		if (!(s = t))
+			return CF_ENOMEM;
+		len = blen;
+	}
 	if (len && s[len - 1] == '\n')
 		s[--len] = '\0';
 	*out = hv_str_take(s, len);

@@ -23,7 +23,7 @@ typedef struct {
 struct cf_helm_val {
 	int refs;          /* < 0: static, never freed */
 	uint8_t kind;      /* cf_helm_kind */
-	uint8_t sub;       /* INT: HV_INT_*; LIST: cf_helm_list_type; MAP: 1 for chartutil.Values */
+	uint8_t sub;       /* INT: HV_INT_*; STR: HV_STR_*; LIST: cf_helm_list_type; MAP: HV_MAP_* */
 	union {
 		int b;
 		int64_t i;
@@ -36,10 +36,14 @@ struct cf_helm_val {
 		struct {
 			cf_helm_val **items;
 			size_t len, cap;
+			/* HV_LIST_TYPED: a named []string type with methods (data is the list itself). */
+			const cf_helm_obj_type *ltype;
 		} l;
 		struct {
 			hv_pair *pairs; /* sorted by key (bytewise) */
 			size_t len, cap;
+			/* HV_MAP_TYPED: a named map type with methods (data is the map itself). */
+			const cf_helm_obj_type *mtype;
 		} m;
 		struct {
 			const cf_helm_obj_type *type;
@@ -52,6 +56,12 @@ struct cf_helm_val {
 };
 
 enum { HV_INT_INT = 0, HV_INT_INT64 = 1 };
+/* A []byte is held as a string marked bytes: %v prints it as numbers, typeOf says []uint8. */
+enum { HV_STR_STRING = 0, HV_STR_BYTES = 1 };
+/* map[string]interface{}, chartutil.Values, map[string]string, a named map type (m.mtype). */
+enum { HV_MAP_PLAIN = 0, HV_MAP_VALUES = 1, HV_MAP_STRSTR = 2, HV_MAP_TYPED = 3 };
+/* Past cf_helm_list_type: a named []string type such as chartutil.VersionSet (l.ltype). */
+enum { HV_LIST_TYPED = 3 };
 
 extern cf_helm_val hv_nil_static;
 #define HV_NIL (&hv_nil_static)
@@ -68,6 +78,13 @@ cf_helm_val *hv_float(double f);
 cf_helm_val *hv_strn(const char *s, size_t len);
 cf_helm_val *hv_str(const char *s);
 cf_helm_val *hv_str_take(char *s, size_t len); /* takes a malloc'ed buffer */
+cf_helm_val *hv_bytes(const char *s, size_t len); /* a []byte */
+/* A map of the named type t, whose methods t->method gets called with the map as data. */
+cf_helm_val *hv_typed_map(const cf_helm_obj_type *t);
+/* An empty list of the named []string type t, whose methods get the list as data. */
+cf_helm_val *hv_typed_list(const cf_helm_obj_type *t, size_t cap);
+/* The method table of v (an object or a typed map) and the data its methods take; NULL if none. */
+const cf_helm_obj_type *hv_methods(const cf_helm_val *v, void **data);
 cf_helm_val *hv_list(cf_helm_list_type t, size_t cap);
 cf_helm_val *hv_map(void);
 cf_helm_val *hv_ref(cf_helm_val *v);
@@ -91,6 +108,14 @@ void hv_map_clear(cf_helm_val *m);
 
 /* memmem (a GNU extension, so provided here). */
 void *hv_memmem(const void *hay, size_t n, const void *needle, size_t k);
+
+/* ---- long error messages (errors.c) ---- */
+
+/* cf_error_set(code, "%s", msg) that also keeps msg whole (cf_error_last() keeps 2 KiB). */
+int hv_error_long(int code, const char *msg);
+/* The current error's whole message (malloc'ed; NULL on OOM): the kept one when it is current. */
+char *hv_error_full(void);
+void hv_error_long_clear(void);
 
 /* ---- growable byte buffer ---- */
 
@@ -147,7 +172,6 @@ typedef struct {
 	cf_helm_val **args; /* borrowed */
 	size_t nargs;
 	const char *name;
-	int node_line, node_col; /* position of the call (for Helm's required/fail messages) */
 } fcall;
 
 typedef int (*func_impl)(fcall *c, cf_helm_val **out);

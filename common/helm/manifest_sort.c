@@ -3,6 +3,7 @@
  * "---", hooks set apart, manifests stably sorted by kind in Helm's install order.
  */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +33,7 @@ typedef struct {
 	char *content;
 	char *kind;
 	size_t seq;
+	int test;  /* a hook for `helm test` (event test or test-success) */
 } manifest;
 
 typedef struct {
@@ -49,7 +51,8 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static int list_add(manifest_list *l, const char *path, const char *s, size_t n, const char *kind)
+static int list_add(manifest_list *l, const char *path, const char *s, size_t n, const char *kind,
+                    int test)
 {
 	manifest *m;
 	if (l->n == l->cap) {
@@ -65,6 +68,7 @@ static int list_add(manifest_list *l, const char *path, const char *s, size_t n,
 	m->content = strndup(s, n);
 	m->kind = strdup(kind ? kind : "");
 	m->seq = l->n;
+	m->test = test;
 	if (!m->content || !m->kind) {
 		free(m->content);
 		free(m->kind);
@@ -109,14 +113,48 @@ static const char *next_sep(const char *s, size_t n, size_t from, size_t *end)
 	return NULL;
 }
 
+/* Files a document under manifests or hooks by its kind and helm.sh/hook annotation. */
+static int file_under(manifest_list *out, manifest_list *hooks, const char *path, const char *s,
+                     size_t n, const char *kind, const char *hook)
+{
+	/* A hook naming an unknown event is dropped. */
+	int known = 1, test = 0;
+	if (!hook)
+		return list_add(out, path, s, n, kind, 0);
+	for (const char *h = hook; *h && known;) {
+		size_t len = strcspn(h, ",");
+		const char *t = h;
+		size_t tl = len;
+		trim(&t, &tl);
+		known = 0;
+		for (size_t i = 0; i < sizeof(hook_events) / sizeof(hook_events[0]); i++)
+			known |= strlen(hook_events[i]) == tl && !strncasecmp(hook_events[i], t, tl);
+		test |= (tl == 4 && !strncasecmp(t, "test", 4)) ||
+		        (tl == 12 && !strncasecmp(t, "test-success", 12));
+		h += len;
+		if (*h)
+			h++;
+	}
+	return known ? list_add(hooks, path, s, n, kind, test) : 0;
+}
+
 static int classify(manifest_list *out, manifest_list *hooks, const char *path, const char *s,
                     size_t n)
 {
 	cf_doc_load_opts lo = { .schema = CF_DOC_YAML11, .filename = path };
 	cf_doc *d = NULL, *ann;
 	const char *kind = NULL, *hook = NULL;
+	char *qkind = NULL, *qhook = NULL;
 	int err;
 
+	/* Most documents are plain: their kind and hook are read without building a tree. */
+	if ((err = manifest_head(s, n, &qkind, &qhook)) != 0) {
+		if (err > 0)
+			err = file_under(out, hooks, path, s, n, qkind, qhook);
+		free(qkind);
+		free(qhook);
+		return err < 0 ? cf_error_set(CF_ENOMEM, "out of memory") : 0;
+	}
 	if ((err = cf_doc_load_yaml(&d, s, n, &lo)) < 0) {
 		char *m = chart_yaml_error(cf_error_last(), path);
 		err = m ? cf_error_set(CF_EPARSE, "YAML parse error on %s: error converting YAML to "
@@ -145,26 +183,7 @@ static int classify(manifest_list *out, manifest_list *hooks, const char *path, 
 		if (ann && cf_doc_type_of(ann) == CF_DOC_MAP)
 			hook = cf_doc_get_str(ann, "helm.sh/hook");
 	}
-	if (!hook) {
-		err = list_add(out, path, s, n, kind);
-	} else {
-		/* A hook naming an unknown event is dropped. */
-		int known = 1;
-		for (const char *h = hook; *h && known;) {
-			size_t len = strcspn(h, ",");
-			const char *t = h;
-			size_t tl = len;
-			trim(&t, &tl);
-			known = 0;
-			for (size_t i = 0; i < sizeof(hook_events) / sizeof(hook_events[0]); i++)
-				known |= strlen(hook_events[i]) == tl && !strncasecmp(hook_events[i], t, tl);
-			h += len;
-			if (*h)
-				h++;
-		}
-		if (known)
-			err = list_add(hooks, path, s, n, kind);
-	}
+	err = file_under(out, hooks, path, s, n, kind, hook);
 	cf_doc_free(d);
 	return err;
 }
@@ -224,14 +243,15 @@ static int by_path(const void *pa, const void *pb)
 	return strcmp(((const chart_rendered *)pa)->path, ((const chart_rendered *)pb)->path);
 }
 
-static void print_list(hbuf *b, const manifest_list *l)
+static void print_list(hbuf *b, const manifest_list *l, int skip_tests)
 {
 	for (size_t i = 0; i < l->n; i++)
-		hbuf_printf(b, "---\n# Source: %s\n%s\n", l->v[i].path, l->v[i].content);
+		if (!(skip_tests && l->v[i].test))
+			hbuf_printf(b, "---\n# Source: %s\n%s\n", l->v[i].path, l->v[i].content);
 }
 
 int chart_manifests_print(char **out, size_t *out_len, chart_rendered *files, size_t n,
-                          const char *crds, size_t crds_len)
+                          const char *crds, size_t crds_len, const chart_print_opts *po)
 {
 	manifest_list man = { 0 }, hooks = { 0 };
 	hbuf b, res;
@@ -254,7 +274,7 @@ int chart_manifests_print(char **out, size_t *out_len, chart_rendered *files, si
 		qsort(hooks.v, hooks.n, sizeof(manifest), by_kind);
 	hbuf_init(&b, 0);
 	hbuf_put(&b, crds, crds_len);
-	print_list(&b, &man);
+	print_list(&b, &man, 0);
 	/* helm template prints the trimmed manifest, a newline, then each hook. */
 	{
 		const char *s = b.p ? b.p : "";
@@ -265,7 +285,8 @@ int chart_manifests_print(char **out, size_t *out_len, chart_rendered *files, si
 		hbuf_putc(&res, '\n');
 	}
 	hbuf_free(&b);
-	print_list(&res, &hooks);
+	if (!po->no_hooks)
+		print_list(&res, &hooks, po->skip_tests);
 	if (res.err) {
 		hbuf_free(&res);
 		err = cf_error_set(CF_ENOMEM, "out of memory");
@@ -276,4 +297,70 @@ done:
 	list_free(&man);
 	list_free(&hooks);
 	return err;
+}
+
+/* The path the regexp "# Source: [^/]+/(.+)" captures in a document, or NULL (length in *n). */
+static const char *source_path(const char *doc, size_t *n)
+{
+	for (const char *p = strstr(doc, "# Source: "); p; p = strstr(p + 1, "# Source: ")) {
+		const char *name = p + 10, *slash = strchr(name, '/');
+		if (!slash || slash == name || !slash[1] || slash[1] == '\n')
+			continue;
+		*n = strcspn(slash + 1, "\n");
+		return slash + 1;
+	}
+	return NULL;
+}
+
+int chart_show_only(char **out, size_t *out_len, const char *const *globs, size_t n)
+{
+	const char *s = *out;
+	size_t len = *out_len, pos = 0, end = 0;
+	manifest_list docs = { 0 };
+	hbuf res;
+	int err = 0;
+
+	/* releaseutil.SplitManifests: the trimmed text split on separators, each part trimmed. */
+	trim(&s, &len);
+	while (err == 0) {
+		const char *sep = next_sep(s, len, pos, &end);
+		const char *d = s + pos;
+		size_t dl = (sep ? (size_t)(sep - s) : len) - pos;
+		trim(&d, &dl);
+		if (dl)
+			err = list_add(&docs, "", d, dl, NULL, 0);
+		if (!sep || end <= pos)
+			break;
+		pos = end;
+	}
+	hbuf_init(&res, 0);
+	for (size_t g = 0; err == 0 && g < n; g++) {
+		int found = 0;
+		for (size_t i = 0; i < docs.n; i++) {
+			size_t pl;
+			const char *p = source_path(docs.v[i].content, &pl);
+			char path[4096];
+			if (!p || pl >= sizeof(path))
+				continue;
+			memcpy(path, p, pl);
+			path[pl] = '\0';
+			if (fnmatch(globs[g], path, FNM_PATHNAME) != 0)
+				continue;
+			hbuf_printf(&res, "---\n%s\n", docs.v[i].content);
+			found = 1;
+		}
+		if (!found)
+			err = cf_error_set(CF_ENOTFOUND, "could not find template %s in chart", globs[g]);
+	}
+	list_free(&docs);
+	if (err == 0 && res.err)
+		err = cf_error_set(CF_ENOMEM, "out of memory");
+	if (err < 0) {
+		hbuf_free(&res);
+		return err;
+	}
+	free(*out);
+	*out_len = 0;
+	*out = res.p ? hbuf_take(&res, out_len) : strdup("");
+	return *out ? 0 : cf_error_set(CF_ENOMEM, "out of memory");
 }

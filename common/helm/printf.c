@@ -193,7 +193,7 @@ static int print_value(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, i
 static int print_obj(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth)
 {
 	size_t i;
-	if (v->o.type->string && (verb == 'v' || verb == 's' || verb == 'q' || verb == 'x' || verb == 'X')) {
+	if (v->o.type->string && !v->o.type->ptr_string && (verb == 'v' || verb == 's' || verb == 'q' || verb == 'x' || verb == 'X')) {
 		char *s = v->o.type->string(v->o.data);
 		int err;
 		if (!s)
@@ -218,6 +218,7 @@ static int print_obj(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int
 }
 
 static int fmt_arg(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth);
+static int fmt_bytes(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth);
 
 static int print_value(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth)
 {
@@ -458,6 +459,19 @@ static int fmt_int_verb(hbuf *b, uint64_t mag, bool neg, char verb, const ffl *f
 	return 1;
 }
 
+static int fmt_bytes(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth)
+{
+	hbuf_putc(b, '[');
+	for (size_t i = 0; i < v->s.len && !b->err; i++) {
+		cf_helm_val byte = { .refs = -1, .kind = CF_HELM_INT };
+		byte.i = (unsigned char)v->s.p[i];
+		if (i)
+			hbuf_putc(b, ' ');
+		fmt_arg(b, &byte, verb, f, depth + 1);
+	}
+	return hbuf_putc(b, ']');
+}
+
 /* One operand with one verb; composites recurse through print_value. */
 static int fmt_arg(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int depth)
 {
@@ -487,6 +501,9 @@ static int fmt_arg(hbuf *b, const cf_helm_val *v, char verb, const ffl *f, int d
 			return fmt_float(b, v->f, verb, f);
 		break;
 	case CF_HELM_STR:
+		/* Go prints a []byte as a string for %s %q %x %X and as a list of numbers otherwise. */
+		if (v->sub == HV_STR_BYTES && !strchr("sqxX", verb))
+			return fmt_bytes(b, v, verb, f, depth);
 		r = fmt_string(b, v->s.p, v->s.len, verb, f);
 		break;
 	case CF_HELM_LIST:

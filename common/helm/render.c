@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef CF_HELM_HAVE_SEMVER
+#include "cf/semver.h"
+#endif
 #include "chart.h"
 #include "internal.h"
 
@@ -35,7 +38,8 @@ static cf_helm_val *release_obj(const cf_helm_template_opts *o)
 	if (r) {
 		if (put(r, "Name", hv_str(o->release_name ? o->release_name : "")) < 0 ||
 		    put(r, "Namespace", hv_str(o->ns ? o->ns : "default")) < 0 ||
-		    put(r, "IsUpgrade", hv_bool(0)) < 0 || put(r, "IsInstall", hv_bool(1)) < 0 ||
+		    put(r, "IsUpgrade", hv_bool(o->is_upgrade)) < 0 ||
+		    put(r, "IsInstall", hv_bool(!o->is_upgrade)) < 0 ||
 		    put(r, "Revision", hv_int(1)) < 0 || put(r, "Service", hv_str("Helm")) < 0) {
 			hv_unref(r);
 			return NULL;
@@ -278,7 +282,7 @@ static int exec_one(cf_helm_tmpl *set, tmpl_entry *e, chart_rendered *res)
 	if ((err = cf_helm_tmpl_exec(&res->content, &len, set, e->name, e->top, &opts)) < 0) {
 		const char *m = full ? full : cf_error_last();
 		if (cf_helm_error_cleanup(&msg, e->name, m, 0) == 0) {
-			cf_error_set(err, "%s", msg);
+			hv_error_long(err, msg);
 			free(msg);
 		}
 		free(full);
@@ -333,9 +337,39 @@ static int has_suffix(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* Chart.yaml's kubeVersion range against the assumed Kubernetes version, as Helm checks it. */
+static int check_kube_version(const cf_helm_chart *chart, const char *kube_version)
+{
+	const char *range = cf_doc_get_str(chart->meta, "kubeVersion");
+	char ver[96];
+	int err, ok = 1;
+
+	if (!range || !*range)
+		return 0;
+	if ((err = chart_kube_version(ver, sizeof(ver), kube_version)) < 0)
+		return err;
+#ifdef CF_HELM_HAVE_SEMVER
+	{
+		cf_semver_constraint *c = NULL;
+		cf_semver *v = NULL;
+		ok = cf_semver_constraint_parse(&c, range) == 0 && cf_semver_parse(&v, ver, 0) == 0 &&
+		     cf_semver_constraint_check(c, v);
+		cf_semver_constraint_free(c);
+		cf_semver_free(v);
+	}
+#endif
+	if (ok)
+		return 0;
+	return cf_error_set(CF_EINVALID, "chart requires kubeVersion: %s which is incompatible with "
+	                    "Kubernetes %s", range, ver);
+}
+
 int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
                            const cf_helm_template_opts *opts)
 {
+	chart_print_opts po = {
+		.no_hooks = opts->no_hooks, .skip_tests = opts->skip_tests,
+	};
 	render_ctx r = { .include_crds = opts->include_crds };
 	cf_helm_val *user = NULL, *vals = NULL, *caps = NULL, *release = NULL, *top = NULL;
 	cf_helm_tmpl *set = NULL;
@@ -345,6 +379,7 @@ int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
 	int err, rendering = 0;
 
 	hbuf_init(&r.crds, 0);
+	hv_error_long_clear();
 	if (type && *type && strcmp(type, "application") != 0) {
 		err = cf_error_set(CF_EINVALID, "%s charts are not installable", type);
 		goto done;
@@ -357,8 +392,16 @@ int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
 		goto done;
 	}
 	vals->sub = 1;
-	if ((err = chart_coalesce(chart, vals)) < 0 || (err = chart_obj_capabilities(&caps)) < 0)
+	if ((err = chart_coalesce(chart, vals)) < 0 ||
+	    (!opts->skip_schema_validation && (err = chart_schema_validate(chart, vals)) < 0) ||
+	    (err = chart_obj_capabilities(&caps, opts->kube_version, opts->api_versions,
+	                                  opts->n_api_versions)) < 0)
 		goto done;
+	/* Helm checks kubeVersion while rendering, so its failure carries the --debug hint. */
+	rendering = 1;
+	if ((err = check_kube_version(chart, opts->kube_version)) < 0)
+		goto done;
+	rendering = 0;
 	if (!(release = release_obj(opts))) {
 		err = oom();
 		goto done;
@@ -387,10 +430,17 @@ int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
 		nfiles++;
 	}
 	err = chart_manifests_print(out, out_len, files, nfiles, r.crds.p ? r.crds.p : "",
-	                            r.crds.len);
+	                            r.crds.len, &po);
+	if (err == 0 && opts->n_show_only) {
+		rendering = 0; /* a --show-only miss is no render failure */
+		err = chart_show_only(out, out_len, opts->show_only, opts->n_show_only);
+	}
 done:
 	if (err < 0 && rendering && opts->render_failed)
 		*opts->render_failed = 1;
+	if (err < 0 && opts->error_out)
+		*opts->error_out = hv_error_full();
+	hv_error_long_clear();
 	for (size_t i = 0; files && i < nfiles; i++)
 		free(files[i].content);
 	free(files);

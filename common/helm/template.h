@@ -18,28 +18,43 @@ typedef enum {
 typedef struct node node;
 typedef struct tree tree;
 
+/*
+ * One parse node. Each kind uses only its own fields, so kinds that never share a node overlay
+ * each other (56 bytes a node instead of 160): code must read a field only on the kinds listed
+ * beside it.
+ */
 struct node {
 	uint8_t type;
-	bool flag;            /* BOOL: value; PIPE: is assignment */
+	bool flag : 1;        /* BOOL: value; PIPE: is assignment */
+	bool is_int : 1, is_uint : 1, is_float : 1; /* NUMBER */
 	uint32_t pos;         /* byte offset in the source text */
-	int line;
-	node **kids;          /* LIST items, PIPE commands, COMMAND args */
-	size_t nkids;
-	node **decl;          /* PIPE declared variables */
-	size_t ndecl;
-	char **ident;         /* FIELD/VARIABLE/CHAIN names (FIELD without the dots) */
-	size_t nident;
-	node *pipe, *list, *else_list; /* control nodes; TEMPLATE uses pipe */
-	node *sub;            /* CHAIN: the term the fields apply to */
+	int line;             /* ACTION, IF, RANGE, WITH, TEMPLATE, PIPE */
+	uint32_t text_len;    /* TEXT, STRING (texts are limited to 4 GiB) */
+	union {
+		struct {
+			node **kids;  /* LIST items, PIPE commands, COMMAND args */
+			node **decl;  /* PIPE declared variables */
+			uint32_t nkids, ndecl; /* a text has at most 4,000,000 tokens */
+		};
+		struct {
+			node *pipe, *list, *else_list; /* ACTION/IF/RANGE/WITH; TEMPLATE uses pipe */
+		};
+		struct {
+			char **ident; /* FIELD/VARIABLE/CHAIN names (FIELD without the dots) */
+			size_t nident;
+			node *sub;    /* CHAIN: the term the fields apply to */
+		};
+		struct {
+			int64_t i;    /* NUMBER */
+			uint64_t u;
+			double f;
+		};
+	};
 	char *text;           /* TEXT bytes, STRING value, IDENT name, TEMPLATE name */
-	size_t text_len;
-	char *orig;           /* STRING/NUMBER source text */
-	const func_def *fn;   /* IDENT: the function, resolved at parse time */
-	/* NUMBER */
-	bool is_int, is_uint, is_float;
-	int64_t i;
-	uint64_t u;
-	double f;
+	union {
+		char *orig;           /* STRING/NUMBER source text */
+		const func_def *fn;   /* IDENT: the function, resolved at parse time */
+	};
 };
 
 /* One arena per parsed text; trees and nodes live in it until the set is freed. */

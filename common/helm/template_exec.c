@@ -212,12 +212,13 @@ static bool assignable(const cf_helm_val *v, int type)
 	switch (type) {
 	case PT_ANY:
 	case PT_VALUE: return true;
-	case PT_STR: return v->kind == CF_HELM_STR;
+	case PT_STR: return v->kind == CF_HELM_STR && v->sub != HV_STR_BYTES;
 	case PT_INT: return v->kind == CF_HELM_INT && v->sub == HV_INT_INT;
 	case PT_INT64: return v->kind == CF_HELM_INT && v->sub == HV_INT_INT64;
 	case PT_FLOAT: return v->kind == CF_HELM_FLOAT;
 	case PT_BOOL: return v->kind == CF_HELM_BOOL;
-	case PT_MAP: return v->kind == CF_HELM_MAP && v->sub != 2;
+	case PT_MAP:
+		return v->kind == CF_HELM_MAP && (v->sub == HV_MAP_PLAIN || v->sub == HV_MAP_VALUES);
 	case PT_LIST: return v->kind == CF_HELM_LIST && v->sub == CF_HELM_LIST_ANY;
 	}
 	return false;
@@ -399,7 +400,6 @@ static int eval_call(exec_state *st, ev dot, const func_def *fn, const node *cal
 	c.nargs = argc;
 	c.name = name;
 	at(st, call_node);
-	node_location(st->tmpl, call_node, &c.node_line, &c.node_col);
 	cf_error_clear();
 	r = fn->fn(&c, &res);
 	if (r < 0 || !res) {
@@ -433,6 +433,8 @@ static int eval_method(exec_state *st, ev dot, const cf_helm_val *recv, const ch
 	size_t i, argc = 0;
 	cf_helm_val **argv;
 	cf_helm_val *res = NULL;
+	const cf_helm_obj_type *mt;
+	void *data;
 	int r;
 	if (args) {
 		args++;
@@ -455,7 +457,8 @@ static int eval_method(exec_state *st, ev dot, const cf_helm_val *recv, const ch
 		argv[argc++] = hv_ref(final.v);
 	at(st, n);
 	cf_error_clear();
-	r = recv->o.type->method(&res, recv->o.data, name, argv, argc);
+	mt = hv_methods(recv, &data);
+	r = mt->method(&res, data, name, argv, argc);
 	free_argv(argv, argc);
 	if (r < 0 || !res)
 		return xerr(st, r == CF_ENOMEM ? CF_ENOMEM : CF_EINVALID, "error calling %s: %s", name,
@@ -500,7 +503,22 @@ static int eval_field(exec_state *st, ev dot, const char *fname, const node *n,
 			return 0;
 		}
 		break;
+	case CF_HELM_LIST:
+		if (recv.v->sub == HV_LIST_TYPED && recv.v->l.ltype->has_method &&
+		    recv.v->l.ltype->has_method(recv.v, fname)) {
+			r = eval_method(st, dot, recv.v, fname, n, args, nargs, final, out);
+			ev_drop(recv);
+			return r;
+		}
+		break;
 	case CF_HELM_MAP:
+		/* A named map type's methods come before its keys, as in Go's evalField. */
+		if (recv.v->sub == HV_MAP_TYPED && recv.v->m.mtype->has_method &&
+		    recv.v->m.mtype->has_method(recv.v, fname)) {
+			r = eval_method(st, dot, recv.v, fname, n, args, nargs, final, out);
+			ev_drop(recv);
+			return r;
+		}
 		if (has_args) {
 			ev_drop(recv);
 			return xerr(st, CF_EINVALID, "%s is not a method but has arguments", fname);
@@ -779,9 +797,14 @@ static int print_value(exec_state *st, const node *n, const cf_helm_val *v)
 {
 	int r;
 	at(st, n);
-	if (v->kind == CF_HELM_NIL)
+	if (v->kind == CF_HELM_NIL) {
 		r = hbuf_puts(st->out, "<no value>");
-	else if (v->kind == CF_HELM_OBJ && v->o.type->is_ptr && !v->o.type->string) {
+	} else if (v->kind == CF_HELM_OBJ && v->o.type->ptr_string && v->o.type->string) {
+		/* Go takes the address of the field to reach its String method. */
+		char *s = v->o.type->string(v->o.data);
+		r = s ? hbuf_puts(st->out, s) : CF_ENOMEM;
+		free(s);
+	} else if (v->kind == CF_HELM_OBJ && v->o.type->is_ptr && !v->o.type->string) {
 		/* A pointer prints as the struct it points to. */
 		cf_helm_val copy = *v;
 		cf_helm_obj_type t = *v->o.type;
@@ -789,8 +812,9 @@ static int print_value(exec_state *st, const node *n, const cf_helm_val *v)
 		copy.o.type = &t;
 		copy.refs = -1;
 		r = fmt_value(st->out, &copy);
-	} else
+	} else {
 		r = fmt_value(st->out, v);
+	}
 	if (r == CF_ELIMIT)
 		return xerr(st, CF_ELIMIT, "output limit (%zu bytes) exceeded", st->sh->max_output);
 	return r < 0 ? nomem(st) : 0;

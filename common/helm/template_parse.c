@@ -20,15 +20,23 @@ struct arena {
 		size_t used, size;
 		max_align_t data[];
 	} *head;
+	size_t next_size; /* blocks double up to 256 KiB, so small sets stay small */
 };
 
-void *arena_alloc(arena *a, size_t n)
+/* align: a power of two; strings take 1, nodes and arrays 8. */
+static void *arena_alloc_aligned(arena *a, size_t n, size_t align)
 {
 	struct block *b = a->head;
 	void *p;
-	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (b)
+		b->used = (b->used + align - 1) & ~(align - 1);
+	if (b && b->used > b->size)
+		b->used = b->size;
 	if (!b || b->size - b->used < n) {
-		size_t size = n > 16384 ? n : 16384;
+		size_t size = a->next_size < 1024 ? 1024 : a->next_size;
+		if (size < n)
+			size = n;
+		a->next_size = size < (1u << 18) ? size * 2 : a->next_size;
 		b = malloc(sizeof(*b) + size);
 		if (!b)
 			return NULL;
@@ -43,9 +51,16 @@ void *arena_alloc(arena *a, size_t n)
 	return p;
 }
 
+/* Nodes and arrays hold pointers, 64-bit integers and doubles: 8-byte alignment is enough. */
+void *arena_alloc(arena *a, size_t n)
+{
+	return arena_alloc_aligned(a, n, _Alignof(double) > _Alignof(void *) ? _Alignof(double) :
+	                                 _Alignof(void *));
+}
+
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_alloc_aligned(a, n + 1, 1);
 	if (p) {
 		memcpy(p, s, n);
 		p[n] = '\0';
@@ -206,6 +221,9 @@ static token *expect(parser *p, tok_type type, const char *context)
 	return t;
 }
 
+/* The node layout is what keeps large charts' parse trees small (see template.h). */
+_Static_assert(sizeof(node) <= 56, "parse nodes grew past 56 bytes");
+
 static node *new_node(parser *p, node_type type, size_t pos)
 {
 	node *n = arena_alloc(p->a, sizeof(node));
@@ -218,11 +236,11 @@ static node *new_node(parser *p, node_type type, size_t pos)
 	return n;
 }
 
-static int append_kid(parser *p, node ***arr, size_t *n, node *kid)
+static int append_kid(parser *p, node ***arr, uint32_t *n, node *kid)
 {
 	/* Arrays grow by doubling inside the arena; the old copy is simply abandoned. */
 	if ((*n & (*n - 1)) == 0) {
-		size_t cap = *n ? *n * 2 : 1;
+		size_t cap = *n ? (size_t)*n * 2 : 1;
 		node **na = arena_alloc(p->a, cap * sizeof(node *));
 		if (!na)
 			return oom(p);
@@ -319,7 +337,8 @@ static int unquote(parser *p, const token *t, char **out, size_t *outlen)
 	char *buf;
 	if (n < 2)
 		return perr(p, "invalid syntax");
-	buf = arena_alloc(p->a, n);
+	/* An invalid UTF-8 byte decodes to U+FFFD, three bytes for one. */
+	buf = arena_alloc_aligned(p->a, 3 * n + 1, 1);
 	if (!buf)
 		return oom(p);
 	if (s[0] == '`') {
@@ -648,14 +667,17 @@ static node *term(parser *p)
 		p->depth--;
 		return n;
 	case T_STRING:
-	case T_RAWSTRING:
+	case T_RAWSTRING: {
+		size_t len = 0;
 		n = new_node(p, N_STRING, t->pos);
 		if (!n)
 			return NULL;
 		n->orig = arena_strndup(p->a, t->val, t->len);
-		if (!n->orig || unquote(p, t, &n->text, &n->text_len) < 0)
+		if (!n->orig || unquote(p, t, &n->text, &len) < 0)
 			return NULL;
+		n->text_len = (uint32_t)len;
 		return n;
+	}
 	default:
 		backup(p, 1);
 		return NULL;
@@ -1110,7 +1132,7 @@ static node *text_or_action(parser *p)
 		n = new_node(p, N_TEXT, t->pos);
 		if (n) {
 			n->text = (char *)t->val;
-			n->text_len = t->len;
+			n->text_len = (uint32_t)t->len;
 		}
 		return n;
 	case T_LEFTDELIM:
@@ -1303,23 +1325,34 @@ int tmpl_parse(cf_helm_tmpl *set, const char *name, const char *text, size_t len
                tree **main_out)
 {
 	parser p;
-	arena *a = calloc(1, sizeof(arena));
-	arena **na;
+	arena *a;
 	tree *main;
 	char *copy;
 	size_t i;
 	int code = 0;
 	memset(&p, 0, sizeof(p));
 	*err = NULL;
-	if (!a)
-		return CF_ENOMEM;
-	na = realloc(set->arenas, (set->narenas + 1) * sizeof(arena *));
-	if (!na) {
-		free(a);
-		return CF_ENOMEM;
+	/* Node positions and text lengths are 32-bit. */
+	if (len > UINT32_MAX) {
+		*err = strdup("template: text larger than 4 GiB");
+		return CF_ELIMIT;
 	}
-	set->arenas = na;
-	set->arenas[set->narenas++] = a;
+	/* The texts of one set share an arena: a chart's many small templates then fill its
+	 * blocks instead of each leaving most of its own first block idle. */
+	if (set->narenas) {
+		a = set->arenas[set->narenas - 1];
+	} else {
+		arena **na = realloc(set->arenas, sizeof(arena *));
+		if (!na || !(a = calloc(1, sizeof(arena)))) {
+			if (na)
+				set->arenas = na;
+			return CF_ENOMEM;
+		}
+		set->arenas = na;
+		set->arenas[set->narenas++] = a;
+		/* A first block fitted to the text: a `tpl` of a short string stays small. */
+		a->next_size = len < 128 ? 1024 : len < 2048 ? len * 8 : 16384;
+	}
 	copy = arena_strndup(a, text, len);
 	p.parse_name = copy ? arena_strndup(a, name, strlen(name)) : NULL;
 	if (!copy || !p.parse_name)

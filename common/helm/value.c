@@ -89,6 +89,51 @@ cf_helm_val *hv_str(const char *s)
 	return hv_strn(s, strlen(s));
 }
 
+cf_helm_val *hv_bytes(const char *s, size_t len)
+{
+	cf_helm_val *v = hv_strn(s, len);
+	if (v)
+		v->sub = HV_STR_BYTES;
+	return v;
+}
+
+cf_helm_val *hv_typed_map(const cf_helm_obj_type *t)
+{
+	cf_helm_val *v = alloc(CF_HELM_MAP);
+	if (v) {
+		v->sub = HV_MAP_TYPED;
+		v->m.mtype = t;
+	}
+	return v;
+}
+
+cf_helm_val *hv_typed_list(const cf_helm_obj_type *t, size_t cap)
+{
+	cf_helm_val *v = hv_list(CF_HELM_LIST_STR, cap);
+	if (v) {
+		v->sub = HV_LIST_TYPED;
+		v->l.ltype = t;
+	}
+	return v;
+}
+
+const cf_helm_obj_type *hv_methods(const cf_helm_val *v, void **data)
+{
+	if (v->kind == CF_HELM_OBJ) {
+		*data = v->o.data;
+		return v->o.type;
+	}
+	if (v->kind == CF_HELM_MAP && v->sub == HV_MAP_TYPED) {
+		*data = (void *)v;
+		return v->m.mtype;
+	}
+	if (v->kind == CF_HELM_LIST && v->sub == HV_LIST_TYPED) {
+		*data = (void *)v;
+		return v->l.ltype;
+	}
+	return NULL;
+}
+
 cf_helm_val *hv_list(cf_helm_list_type t, size_t cap)
 {
 	cf_helm_val *v = alloc(CF_HELM_LIST);
@@ -274,6 +319,8 @@ cf_helm_val *hv_deep_copy(const cf_helm_val *v, int depth)
 	switch (v->kind) {
 	case CF_HELM_LIST:
 		c = hv_list((cf_helm_list_type)v->sub, v->l.len);
+		if (c)
+			c->l.ltype = v->l.ltype;
 		for (i = 0; c && i < v->l.len; i++)
 			if (hv_list_push(c, hv_deep_copy(v->l.items[i], depth + 1)) < 0) {
 				hv_unref(c);
@@ -282,8 +329,10 @@ cf_helm_val *hv_deep_copy(const cf_helm_val *v, int depth)
 		return c;
 	case CF_HELM_MAP:
 		c = hv_map();
-		if (c)
+		if (c) {
 			c->sub = v->sub;
+			c->m.mtype = v->m.mtype;
+		}
 		for (i = 0; c && i < v->m.len; i++) {
 			const char *k = v->m.pairs[i].key;
 			if (hv_map_set(c, k, strlen(k), hv_deep_copy(v->m.pairs[i].val, depth + 1)) < 0) {
@@ -307,10 +356,16 @@ const char *hv_type_name(const cf_helm_val *v)
 	case CF_HELM_INT: return v->sub == HV_INT_INT64 ? "int64" : "int";
 	case CF_HELM_UINT: return "uint64";
 	case CF_HELM_FLOAT: return "float64";
-	case CF_HELM_STR: return "string";
-	case CF_HELM_LIST: return list_types[v->sub < 3 ? v->sub : 0];
+	case CF_HELM_STR: return v->sub == HV_STR_BYTES ? "[]uint8" : "string";
+	case CF_HELM_LIST:
+		return v->sub == HV_LIST_TYPED ? v->l.ltype->type_name : list_types[v->sub < 3 ? v->sub : 0];
 	case CF_HELM_MAP:
-		return v->sub == 1 ? "chartutil.Values" : v->sub == 2 ? "map[string]string" : "map[string]interface {}";
+		switch (v->sub) {
+		case HV_MAP_VALUES: return "chartutil.Values";
+		case HV_MAP_STRSTR: return "map[string]string";
+		case HV_MAP_TYPED: return v->m.mtype->type_name;
+		default: return "map[string]interface {}";
+		}
 	case CF_HELM_OBJ: return v->o.type->type_name;
 	}
 	return "<nil>";
@@ -325,7 +380,7 @@ const char *hv_kind_name(const cf_helm_val *v)
 	case CF_HELM_INT: return v->sub == HV_INT_INT64 ? "int64" : "int";
 	case CF_HELM_UINT: return "uint64";
 	case CF_HELM_FLOAT: return "float64";
-	case CF_HELM_STR: return "string";
+	case CF_HELM_STR: return v->sub == HV_STR_BYTES ? "slice" : "string";
 	case CF_HELM_LIST: return "slice";
 	case CF_HELM_MAP: return "map";
 	case CF_HELM_OBJ: return v->o.type->is_ptr ? "ptr" : "struct";

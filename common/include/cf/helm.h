@@ -57,6 +57,9 @@ typedef struct cf_helm_obj_type {
 	int (*has_method)(void *data, const char *name);
 	/* Go's String() method when the type has one: a new malloc'ed string, NULL on OOM. */
 	char *(*string)(void *data);
+	/* 1 when String() has a pointer receiver on a struct value: only a template printing such
+	 * a value reached through a field uses it; fmt (printf, quote, ...) prints the struct. */
+	int ptr_string;
 	void (*free)(void *data); /* releases data with the object; may be NULL */
 } cf_helm_obj_type;
 
@@ -223,15 +226,30 @@ typedef struct {
 	const char *const *set_string;    /* --set-string, in order, after --set */
 	size_t n_set_string;
 	int include_crds;                 /* --include-crds */
+	int skip_schema_validation;       /* --skip-schema-validation: values.schema.json ignored */
+	int is_upgrade;                   /* --is-upgrade: .Release.IsUpgrade true, IsInstall false */
+	int no_hooks;                     /* --no-hooks: hooks are not printed */
+	int skip_tests;                   /* --skip-tests: test hooks are not printed */
+	const char *kube_version;         /* --kube-version (NULL: v1.20.0, as helm template) */
+	const char *const *api_versions;  /* --api-versions, added to the default set */
+	size_t n_api_versions;
+	const char *const *show_only;     /* --show-only: only manifests from matching templates */
+	size_t n_show_only;
 	/* Out, may be NULL: set to 1 when a failure came from rendering the templates or sorting
 	 * their output (where helm adds "Use --debug flag to render out invalid YAML"). */
 	int *render_failed;
+	/* Out, may be NULL: on failure, the whole message (malloc'ed; cf_error_last() keeps at most
+	 * 2 KiB of it, and schema reports and nested include errors grow past that). */
+	char **error_out;
 } cf_helm_template_opts;
 
 /*
  * Renders chart as `helm template` prints it: values coalesced, dependencies processed
- * (conditions, tags, aliases, import-values), every template rendered, manifests sorted in
- * Helm's install order, hooks after them. The chart tree is changed by dependency processing:
+ * (conditions, tags, aliases, import-values), values checked against values.schema.json of the
+ * chart and its enabled subcharts (CF_EINVALID with Helm's "values don't meet the
+ * specifications of the schema(s) ..." report), Chart.yaml's kubeVersion checked against
+ * opts->kube_version, every template rendered, manifests sorted in Helm's install order, hooks
+ * after them (then --show-only's selection: CF_ENOTFOUND "could not find template ..."). The chart tree is changed by dependency processing:
  * load it again for another render. *out is malloc'ed. Errors carry Helm's message (template
  * errors "template: chart/templates/x.yaml:3:5: executing ...", "execution error at (...)").
  */

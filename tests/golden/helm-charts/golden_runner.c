@@ -37,10 +37,30 @@ typedef struct {
 	const char *pos[2];
 	size_t npos;
 	const char *files[MAX_ARGS], *set[MAX_ARGS], *set_string[MAX_ARGS];
-	size_t nfiles, nset, nset_string;
-	const char *ns;
-	int include_crds;
+	const char *apis[MAX_ARGS], *show_only[MAX_ARGS];
+	size_t nfiles, nset, nset_string, napis, nshow_only;
+	const char *ns, *kube_version;
+	int include_crds, skip_tests, is_upgrade, no_hooks, skip_schema;
 } case_args;
+
+/* The boolean flags of `helm template` a case may give. */
+static int *bool_flag(case_args *a, const char *w)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+		{ "--include-crds", offsetof(case_args, include_crds) },
+		{ "--skip-tests", offsetof(case_args, skip_tests) },
+		{ "--is-upgrade", offsetof(case_args, is_upgrade) },
+		{ "--no-hooks", offsetof(case_args, no_hooks) },
+		{ "--skip-schema-validation", offsetof(case_args, skip_schema) },
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(w, flags[i].name))
+			return (int *)((char *)a + flags[i].off);
+	return NULL;
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -102,8 +122,18 @@ static int args_load(case_args *a, const char *dir)
 	free(text);
 	for (size_t i = 0; i < a->n; i++) {
 		const char *w = a->words[i], *next = i + 1 < a->n ? a->words[i + 1] : NULL;
-		if (!strcmp(w, "--include-crds")) {
-			a->include_crds = 1;
+		int *flag = bool_flag(a, w);
+		if (flag) {
+			*flag = 1;
+		} else if ((!strcmp(w, "--api-versions") || !strcmp(w, "-a")) && next) {
+			a->apis[a->napis++] = next; /* one version a line (no comma lists) */
+			i++;
+		} else if ((!strcmp(w, "--show-only") || !strcmp(w, "-s")) && next) {
+			a->show_only[a->nshow_only++] = next;
+			i++;
+		} else if (!strcmp(w, "--kube-version") && next) {
+			a->kube_version = next;
+			i++;
 		} else if ((!strcmp(w, "-f") || !strcmp(w, "--values")) && next) {
 			a->files[a->nfiles++] = next;
 			i++;
@@ -126,7 +156,8 @@ static int args_load(case_args *a, const char *dir)
 }
 
 /* Renders in the case folder, so paths in messages read as helm printed them there. */
-static int render(char **out, size_t *len, const char *dir, const case_args *a, int *failed)
+static int render(char **out, size_t *len, const char *dir, const case_args *a, int *failed,
+                  char **full)
 {
 	cf_helm_template_opts o = {
 		.release_name = a->pos[0], .ns = a->ns,
@@ -134,7 +165,13 @@ static int render(char **out, size_t *len, const char *dir, const case_args *a, 
 		.set = a->set, .n_set = a->nset,
 		.set_string = a->set_string, .n_set_string = a->nset_string,
 		.include_crds = a->include_crds,
+		.skip_tests = a->skip_tests, .is_upgrade = a->is_upgrade, .no_hooks = a->no_hooks,
+		.skip_schema_validation = a->skip_schema,
+		.kube_version = a->kube_version,
+		.api_versions = a->apis, .n_api_versions = a->napis,
+		.show_only = a->show_only, .n_show_only = a->nshow_only,
 		.render_failed = failed,
+		.error_out = full,
 	};
 	cf_helm_chart *chart = NULL;
 	char cwd[4096];
@@ -151,15 +188,16 @@ static int render(char **out, size_t *len, const char *dir, const case_args *a, 
 }
 
 /* Compares an error with helm's stderr. */
-static int check_error(const char *name, const char *expected, int err, int render_failed)
+static int check_error(const char *name, const char *expected, int err, int render_failed,
+                       const char *full)
 {
-	char got[8192];
+	char got[16384];
 
 	if (err == 0) {
 		fprintf(stderr, "[%s] rendered, but helm fails with: %s", name, expected);
 		return 0;
 	}
-	snprintf(got, sizeof(got), "Error: %s%s\n", cf_error_last(),
+	snprintf(got, sizeof(got), "Error: %s%s\n", full ? full : cf_error_last(),
 	         render_failed ? "\n\nUse --debug flag to render out invalid YAML" : "");
 	if (!strcmp(got, expected))
 		return 1;
@@ -171,7 +209,7 @@ static int check_error(const char *name, const char *expected, int err, int rend
 static int run_case(const char *name)
 {
 	char dir[1024], path[1200];
-	char *expected = NULL, *out = NULL;
+	char *expected = NULL, *out = NULL, *full = NULL;
 	size_t elen = 0, olen = 0;
 	case_args a;
 	int ok = 0, err, render_failed = 0;
@@ -182,7 +220,7 @@ static int run_case(const char *name)
 		args_free(&a);
 		return 0;
 	}
-	err = render(&out, &olen, dir, &a, &render_failed);
+	err = render(&out, &olen, dir, &a, &render_failed, &full);
 	snprintf(path, sizeof(path), "%s/expected.txt", dir);
 	if ((expected = slurp(path, &elen))) {
 		if (err < 0)
@@ -194,12 +232,13 @@ static int run_case(const char *name)
 	} else {
 		snprintf(path, sizeof(path), "%s/expected-error.txt", dir);
 		if ((expected = slurp(path, NULL)))
-			ok = check_error(name, expected, err, render_failed);
+			ok = check_error(name, expected, err, render_failed, full);
 		else
 			fprintf(stderr, "[%s] has neither expected.txt nor expected-error.txt\n", name);
 	}
 	free(expected);
 	free(out);
+	free(full);
 	args_free(&a);
 	return ok;
 }

@@ -1,10 +1,14 @@
 #!/bin/sh
 # Regenerates every case's expected output with the real helm: expected.txt holds what
 # `helm template` prints, or expected-error.txt its error when it fails.
+# Usage: regen.sh [CASE...]   (default: every case)
 set -eu
 HELM=${HELM:-$HOME/.cache/cflux/bin/helm}
 here=$(cd "$(dirname "$0")" && pwd)
-for dir in "$here"/cases/*/; do
+if [ $# -eq 0 ]; then set -- "$here"/cases/*/; else
+	for c in "$@"; do set -- "$@" "$here/cases/$c/"; shift; done
+fi
+for dir in "$@"; do
 	cd "$dir"
 	# A case with src/<name>/ packs it into chart/charts/<name>-<version>.tgz first.
 	if [ -d src ]; then

@@ -33,6 +33,20 @@ static int render(const char *text, cf_helm_val *root, cf_helm_opts *opts, char 
 	return r;
 }
 
+/* Invalid UTF-8 in a string literal unquotes to U+FFFD, 3 bytes for each byte (strconv). */
+static void test_invalid_utf8_literal(void **state)
+{
+	char text[128], *out = NULL;
+	(void)state;
+	memcpy(text, "{{ \"", 4);
+	memset(text + 4, 0xff, 100);
+	memcpy(text + 104, "\" }}", 5);
+	assert_int_equal(render(text, NULL, NULL, &out), 0);
+	assert_int_equal(strlen(out), 300);
+	assert_memory_equal(out, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+	free(out);
+}
+
 static void test_step_limit(void **state)
 {
 	cf_helm_opts o;
@@ -340,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_strict_missing_key),
 		cmocka_unit_test(test_helm_strip_and_error_out),
 		cmocka_unit_test(test_printf_nul_verb),
+		cmocka_unit_test(test_invalid_utf8_literal),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_value_api),
 		cmocka_unit_test(test_doc_conversion),
