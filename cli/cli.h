@@ -186,6 +186,7 @@ extern const cli_command cli_resume_table[];
 extern const cli_command cli_create_table[];
 extern const cli_command cli_tree_table[];
 int cli_template_run(cli_ctx *c, const cli_command *self, int argc, char **argv);
+int cli_install_run(cli_ctx *c, const cli_command *self, int argc, char **argv);
 int cli_events_run(cli_ctx *c, const cli_command *self, int argc, char **argv);
 int cli_version_run(cli_ctx *c, const cli_command *self, int argc, char **argv);
 

@@ -94,6 +94,42 @@ static int config_kustomization(json_t **out, const ks_spec *s, const char *conf
 	return err;
 }
 
+/*
+ * Azure's Flux configurations create their namespace; so does this command, before its objects,
+ * when the namespace is missing ("✔ Namespace NAME created"). An existing one is left as it is.
+ */
+static int ensure_namespace(cli_ctx *c, const char *ns)
+{
+	cf_kube_ref ref = { "v1", "Namespace", NULL, ns };
+	cf_kube_write_opts wo = { .field_manager = "cflux" };
+	char *existing = NULL, *body;
+	json_t *obj;
+	cf_kube *kube;
+	int err;
+
+	if (cli_kube(c, &kube) < 0)
+		return cli_fail_err(c, NULL);
+	err = cf_kube_get(kube, &existing, &ref);
+	free(existing);
+	if (err == 0)
+		return CLI_EXIT_OK;
+	if (err != CF_ENOTFOUND)
+		return cli_fail_err(c, NULL);
+	obj = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
+	                "name", ns);
+	body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (!body)
+		return CLI_EXIT_FAIL;
+	cli_action(c, "applying Namespace");
+	err = cf_kube_patch(kube, NULL, &ref, CF_KUBE_PATCH_APPLY, body, &wo);
+	free(body);
+	if (err < 0)
+		return cli_fail_err(c, NULL);
+	cli_success(c, "Namespace %s created", ns);
+	return CLI_EXIT_OK;
+}
+
 /* Builds every object of the configuration into the array objs. */
 static int build_config(json_t *objs, const cli_git_args *git, const cli_strv *specs,
                         const char *ns, const char *name)
@@ -176,6 +212,8 @@ int cli_create_config_run(cli_ctx *c, const cli_command *self, int argc, char **
 		goto done;
 	}
 	cli_generate(c, "generating configuration %s", args[0]);
+	if ((rc = ensure_namespace(c, c->namespace_)) != CLI_EXIT_OK)
+		goto done;
 	json_array_foreach(objs, i, obj) {
 		rc = cli_apply(c, obj, i == 0 ? "GitRepository source" : "Kustomization");
 		if (rc != CLI_EXIT_OK)

@@ -7,6 +7,7 @@
 
 #include "cf/duration.h"
 #include "cf/error.h"
+#include "configs.h"
 #include "create.h"
 
 #define FIELD_MANAGER "cflux"
@@ -403,11 +404,12 @@ const cli_command cli_create_table[] = {
 	  "[--path=./dir] [--prune] [--depends-on=...] [--target-namespace=NS] [--interval=1m] "
 	  "[--export] [flags]\n" },
 	{ "config", NULL, "Create or update a Flux configuration (a GitRepository and its "
-	  "Kustomizations)", cli_create_config_run, NULL,
+	  "Kustomizations)", cli_configs_create_run, NULL,
 	  "Creates one GitRepository named NAME and one Kustomization named NAME-<kname> per\n"
-	  "--kustomization, all in --namespace, as Azure's Flux configurations name them.\n\n"
+	  "--kustomization, all in --namespace, as Azure's Flux configurations name them; with\n"
+	  "--as-object, one FluxConfig that fluxconfig-controller turns into those objects.\n\n"
 	  "Usage:\n  cflux create config NAME --url=URL --branch|--tag|--tag-semver|--commit=REF\n"
 	  "    --kustomization name=K,path=./dir,prune=true,depends-on=A;B [--kustomization ...]\n"
-	  "    [--secret-ref=NAME] [--interval=1m] [--export] [flags]\n" },
+	  "    [--secret-ref=NAME] [--interval=1m] [--as-object] [--export] [flags]\n" },
 	{ 0 },
 };

@@ -5,6 +5,7 @@
 
 #include "cf/error.h"
 #include "cli.h"
+#include "configs.h"
 
 typedef struct {
 	int all_namespaces;
@@ -217,6 +218,8 @@ const cli_command cli_get_table[] = {
 	  "Usage:\n  cflux get kustomizations [name] [flags]\n" },
 	{ "helmreleases", hr_aliases, "Get HelmRelease statuses", get_hr, NULL,
 	  "Usage:\n  cflux get helmreleases [name] [flags]\n" },
+	{ "configs", NULL, "Get FluxConfig compliance", cli_configs_get_run, NULL,
+	  "Usage:\n  cflux get configs [name] [-A] [flags]\n" },
 	{ "all", NULL, "Get all resources and statuses", get_all, NULL,
 	  "Usage:\n  cflux get all [flags]\n" },
 	{ 0 },

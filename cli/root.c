@@ -9,6 +9,13 @@ static const cli_command root_table[] = {
 	{ "template", NULL, "Render a Helm chart's templates locally", cli_template_run, NULL,
 	  "Usage:\n  cflux template RELEASE CHART [-f values.yaml]... [--set k=v]... "
 	  "[--include-crds] [flags]\n" },
+	{ "install", NULL, "Install or upgrade cflux's controllers, CRDs and RBAC", cli_install_run,
+	  NULL,
+	  "Builds the install set (a kustomization directory, manifests/ of the source tree unless\n"
+	  "--manifests or $CFLUX_MANIFESTS names another), moves it to --namespace, applies it with\n"
+	  "server-side apply as field manager cflux and waits for the Deployments.\n\n"
+	  "Usage:\n  cflux install [--export] [--wait=false] [--manifests DIR] [-n NAMESPACE] "
+	  "[flags]\n" },
 	{ "get", NULL, "Get the resources and their status", NULL, cli_get_table, NULL },
 	{ "reconcile", NULL, "Reconcile sources and resources", NULL, cli_reconcile_table, NULL },
 	{ "suspend", NULL, "Suspend resources", NULL, cli_suspend_table, NULL },
