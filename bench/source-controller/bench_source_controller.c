@@ -1,6 +1,7 @@
 /*
- * source-controller under load against a real control plane and git server: resident memory idle
- * and with N GitRepositories ready, time until all are ready, and push-to-ArtifactReady latency
+ * source-controller under load against a real control plane and git server: resident memory idle,
+ * with N GitRepositories ready and after reconciling them all twice more, time until all are
+ * ready, and push-to-ArtifactReady latency
  * (reconcile requested by annotation) over a number of commits. Prints a Markdown table.
  * Usage: bench_source_controller [N] [COMMITS]   (needs CF_KUBECONFIG)
  */
@@ -28,6 +29,48 @@ static long proc_kib(pid_t pid, const char *field)
 			v = strtol(line + strlen(field) + 1, NULL, 10);
 	fclose(f);
 	return v;
+}
+
+/* Private (not shared with any other process) resident memory in KiB, from smaps_rollup. */
+static long private_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long v = 0, kib;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((sscanf(line, "Private_Clean: %ld", &kib) == 1) ||
+		    (sscanf(line, "Private_Dirty: %ld", &kib) == 1))
+			v += kib;
+	fclose(f);
+	return v;
+}
+
+/* Waits until every repo-<i> has handled the reconcile requested with token. */
+static int all_handled(sc_e2e *e, int n, const char *token, int timeout_ms)
+{
+	long long end = cft_now_ms() + timeout_ms;
+	char name[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "repo-%d", i);
+		for (;;) {
+			json_t *obj = sc_e2e_get(e, name);
+			const char *h = json_string_value(json_object_get(json_object_get(obj, "status"),
+									  "lastHandledReconcileAt"));
+			int done = h && strcmp(h, token) == 0;
+			json_decref(obj);
+			if (done)
+				break;
+			if (cft_now_ms() > end)
+				return -1;
+			usleep(100000);
+		}
+	}
+	return 0;
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -73,8 +116,29 @@ int main(int argc, char **argv)
 	}
 	long long all_ready = cft_now_ms() - t0;
 	sleep(2);
-	long busy = proc_kib(e.controller, "VmRSS:"), peak = proc_kib(e.controller, "VmHWM:");
+	long busy = proc_kib(e.controller, "VmRSS:");
 	long anon = proc_kib(e.controller, "RssAnon:"), file = proc_kib(e.controller, "RssFile:");
+	long priv = private_kib(e.controller);
+
+	/* Every object reconciled twice more: memory must stay where it is (no growth per fetch). */
+	char token[64];
+	for (int round = 0; round < 2; round++) {
+		snprintf(token, sizeof(token), "bench-%d-%lld", round, cft_now_ms());
+		for (int i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "repo-%d", i);
+			cf_kube_ref ref = {"source.toolkit.fluxcd.io/v1", "GitRepository", e.ns, name};
+			char body[160];
+			snprintf(body, sizeof(body), "{\"metadata\":{\"annotations\":{"
+				 "\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}", token);
+			cf_kube_patch(e.kube, NULL, &ref, CF_KUBE_PATCH_MERGE, body, NULL);
+		}
+		if (all_handled(&e, n, token, 600000) < 0) {
+			fprintf(stderr, "the requested reconciles did not all happen\n");
+			return 1;
+		}
+	}
+	sleep(2);
+	long again = proc_kib(e.controller, "VmRSS:"), peak = proc_kib(e.controller, "VmHWM:");
 
 	/* Latency: push a commit, request a reconcile, wait for ArtifactReady with the new revision. */
 	long long *lat = calloc((size_t)commits, sizeof(*lat));
@@ -100,7 +164,10 @@ int main(int argc, char **argv)
 	printf("| RSS idle (no objects) | %.1f MiB |\n", idle / 1024.0);
 	printf("| time until %d GitRepositories are Ready | %.1f s |\n", n, all_ready / 1000.0);
 	printf("| RSS with %d GitRepositories ready | %.1f MiB |\n", n, busy / 1024.0);
-	printf("| of which heap (RssAnon) / file-backed (RssFile) | %.1f / %.1f MiB |\n", anon / 1024.0, file / 1024.0);
+	printf("| of which anonymous (RssAnon) / file-backed, shared libraries (RssFile) | %.1f / %.1f MiB |\n",
+	       anon / 1024.0, file / 1024.0);
+	printf("| of which private to the process (Private_Clean + Private_Dirty) | %.1f MiB |\n", priv / 1024.0);
+	printf("| RSS after reconciling all %d twice more | %.1f MiB |\n", n, again / 1024.0);
 	printf("| peak RSS (VmHWM) | %.1f MiB |\n", peak / 1024.0);
 	printf("| push to ArtifactReady, p50 over %d commits | %lld ms |\n", commits, lat[commits / 2]);
 	printf("| push to ArtifactReady, p99 over %d commits | %lld ms |\n", commits,

@@ -3,14 +3,15 @@
 #  1. clone-and-archive of a 10,000-file repository over HTTP: ours vs `git clone` + `tar czf`;
 #  2. the controller against a real control plane: RSS idle and with N GitRepositories, and the
 #     time from `git push` to ArtifactReady (reconcile requested by annotation).
-# Usage: bench/source-controller/run.sh [N] [COMMITS]
+# Usage: bench/source-controller/run.sh [N] [COMMITS]   (CF_BUILD_DIR: build directory, ./build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 N=${1:-100} COMMITS=${2:-20}
+B=${CF_BUILD_DIR:-build}
 ./scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build bench_git_archive bench_source_controller source-controller >/dev/null
+cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$B" bench_git_archive bench_source_controller source-controller >/dev/null
 W=$(mktemp -d /tmp/cflux-bench-sc.XXXXXX)
 trap './tests/servers/stop.sh "$W/git" >/dev/null 2>&1; ./tests/cluster/down.sh "$W/cluster"; rm -rf "$W"' EXIT
 
@@ -31,7 +32,7 @@ git clone -q --bare "$big" "$CF_GIT_REPOS/big.git"
 url="$CF_GIT_HTTP_URL/big.git"
 
 mkdir -p "$W/ours"
-ours=$(./build/bench/source-controller/bench_git_archive "$url" "$W/ours")
+ours=$("$B/bench/source-controller/bench_git_archive" "$url" "$W/ours")
 read -r ours_s ours_kib _ <<<"$ours"
 start=$(date +%s.%N)
 /usr/bin/time -f '%M' -o "$W/clone.rss" git clone -q "$url" "$W/theirs" 2>/dev/null
@@ -48,4 +49,4 @@ echo
 echo "== source-controller with $N GitRepositories" >&2
 ./tests/cluster/up.sh "$W/cluster" >/dev/null
 set -a; . "$W/cluster/env"; set +a
-./build/bench/source-controller/bench_source_controller "$N" "$COMMITS"
+"$B/bench/source-controller/bench_source_controller" "$N" "$COMMITS"

@@ -1,8 +1,4 @@
-/* libgit2 remote callbacks: credentials, per-call TLS and SSH host verification, deadlines. */
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
+/* libgit2 remote callbacks: credentials, SSH host verification, transfer limits, deadlines. */
 #include <string.h>
 #include <time.h>
 
@@ -52,56 +48,6 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	return GIT_EUSER;
 }
 
-/* Loads every certificate of a PEM bundle into a fresh store owned by the caller. */
-static X509_STORE *store_from_pem(const char *pem)
-{
-	X509_STORE *store = X509_STORE_new();
-	BIO *bio = BIO_new_mem_buf(pem, -1);
-	X509 *x;
-	int n = 0;
-
-	if (!store || !bio)
-		goto fail;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		X509_STORE_add_cert(store, x);
-		X509_free(x);
-		n++;
-	}
-	BIO_free(bio);
-	if (n == 0) {
-		X509_STORE_free(store);
-		return NULL;
-	}
-	return store;
-fail:
-	BIO_free(bio);
-	X509_STORE_free(store);
-	return NULL;
-}
-
-/* Verifies the server's leaf certificate against this call's CA bundle and the host name. */
-static int verify_with_ca(const git_cert_x509 *cert, const char *host, const char *ca_pem)
-{
-	const unsigned char *der = cert->data;
-	X509 *leaf = d2i_X509(NULL, &der, (long)cert->len);
-	X509_STORE *store = store_from_pem(ca_pem);
-	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
-	int ok = 0;
-
-	if (leaf && store && vctx && X509_STORE_CTX_init(vctx, store, leaf, NULL) == 1) {
-		X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(vctx);
-
-		/* An IP literal must match an IP SAN; anything else is a DNS name. */
-		if (X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1)
-			X509_VERIFY_PARAM_set1_host(param, host, 0);
-		ok = X509_verify_cert(vctx) == 1;
-	}
-	X509_STORE_CTX_free(vctx);
-	X509_STORE_free(store);
-	X509_free(leaf);
-	return ok;
-}
-
 static int check_hostkey(const git_cert_hostkey *hk, cf_git_ctx *ctx)
 {
 	int rc;
@@ -125,6 +71,7 @@ static int check_hostkey(const git_cert_hostkey *hk, cf_git_ctx *ctx)
 	return 0;
 }
 
+/* Only SSH reaches here: HTTPS is verified by libcurl in http.c, with the call's CA. */
 static int certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 {
 	cf_git_ctx *ctx = payload;
@@ -133,12 +80,7 @@ static int certificate_check(git_cert *cert, int valid, const char *host, void *
 		return check_hostkey((const git_cert_hostkey *)cert, ctx);
 	if (valid)
 		return 0;
-	/* The extra CA comes on top of the system roots, as Flux appends ca.crt to the pool. */
-	if (cert->cert_type == GIT_CERT_X509 && ctx->auth->ca_pem &&
-	    verify_with_ca((const git_cert_x509 *)cert, host, ctx->auth->ca_pem))
-		return 0;
-	ctx->err = cf_error_set(CF_ENET, "TLS certificate of %s is not trusted%s", host,
-				ctx->auth->ca_pem ? " by the given CA" : "");
+	ctx->err = cf_error_set(CF_ENET, "certificate of %s is not trusted", host);
 	return GIT_ECERTIFICATE;
 }
 
@@ -170,4 +112,9 @@ void cf_git__callbacks(git_remote_callbacks *cb, cf_git_ctx *ctx)
 	cb->transfer_progress = transfer_progress;
 	cb->sideband_progress = sideband_progress;
 	cb->payload = ctx;
+}
+
+int cf_git__owns_callbacks(const git_remote_callbacks *cb)
+{
+	return cb->credentials == credentials && cb->payload != NULL;
 }

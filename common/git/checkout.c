@@ -101,9 +101,9 @@ static int check_opts(const cf_git_checkout_opts *o, const cf_git_auth *a, int n
 		return cf_error_set(CF_EINVALID, "git checkout needs a url");
 	if (need_dirs && (!o->cache_dir || !o->out_dir || !*o->cache_dir || !*o->out_dir))
 		return cf_error_set(CF_EINVALID, "git checkout needs cache_dir and out_dir");
-	if (a->cert_pem || a->key_pem)
-		return cf_error_set(CF_EUNSUPPORTED, "TLS client certificates are not supported by "
-				    "the libgit2 transport");
+	if (!a->cert_pem != !a->key_pem)
+		return cf_error_set(CF_EAUTH, "both 'tls.crt' and 'tls.key' are required for a TLS "
+				    "client certificate");
 	if (a->bearer_token && strpbrk(a->bearer_token, "\r\n"))
 		return cf_error_set(CF_EINVALID, "bearer token contains a line break");
 	if (a->bearer_token && strncmp(o->url, "ssh://", 6) == 0)

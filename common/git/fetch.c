@@ -92,6 +92,22 @@ static int have_commit(git_repository *repo, const cf_git_ref *ref)
 	return yes;
 }
 
+/*
+ * An anonymous remote on the cache repository, without url.<base>.insteadOf rewriting: Flux
+ * fetches exactly spec.url, and libgit2 1.5 matches every config entry (repository, global and
+ * system) against a PCRE2 pattern for insteadOf and pushInsteadOf without freeing the match data:
+ * about 20 KiB lost per entry and pattern on every fetch, the controller's whole memory growth.
+ */
+static int create_remote(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 /* Connects remote and picks the target from its advertised references. */
 static int connect_and_pick(cf_git_target *t, git_remote *remote, cf_git_listing *ls,
 			    cf_git_ctx *ctx, const cf_git_ref *ref)
@@ -115,7 +131,7 @@ int cf_git__fetch(cf_git_target *out, git_repository *repo, cf_git_ctx *ctx, con
 	char spec[1200];
 	int err, rc;
 
-	if ((rc = git_remote_create_anonymous(&remote, repo, ctx->url)) < 0) {
+	if ((rc = create_remote(&remote, repo, ctx->url)) < 0) {
 		err = cf_git__error(ctx, rc, "remote");
 		goto done;
 	}

@@ -4,6 +4,7 @@
 
 #include "cf/error.h"
 #include "cf/git.h"
+#include "internal.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -21,6 +22,8 @@ static void init_once(void)
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, (size_t)16);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 << 20);
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
+	if (cf_git__http_register() < 0)
+		init_rc = -1;
 }
 
 int cf_git_init(void)

@@ -25,8 +25,26 @@ typedef struct {
 
 int64_t cf_git__now_ms(void);
 
-/* Fills the remote callbacks (credentials, certificate check, progress) for ctx. */
+/* Fills the remote callbacks (credentials, SSH host key check, progress) for ctx. */
 void cf_git__callbacks(git_remote_callbacks *cb, cf_git_ctx *ctx);
+
+/* true when cb was filled by cf_git__callbacks, so cb->payload is a cf_git_ctx. */
+int cf_git__owns_callbacks(const git_remote_callbacks *cb);
+
+/* Registers the libcurl smart HTTP transport for http:// and https:// (once, from init). */
+int cf_git__http_register(void);
+
+/* TLS state of one HTTP transport; it outlives every connection the transport opens. */
+typedef struct {
+	const char *ca_pem;            /* added to the system roots of each new connection */
+	int cert_requested;            /* the server asked for a client certificate */
+} cf_git_tls;
+
+/* Once per process: the OpenSSL index tls.c keeps its state under. */
+int cf_git__tls_init(void);
+
+/* Sets auth's CA and client certificate on a curl handle; t records what the handshake saw. */
+int cf_git__tls_setup(void *curl, cf_git_tls *t, const cf_git_auth *auth);
 
 /* Maps the last libgit2 error (or the one a callback recorded) to a cf_error code + message. */
 int cf_git__error(cf_git_ctx *ctx, int gitrc, const char *what);

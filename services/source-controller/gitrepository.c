@@ -36,6 +36,9 @@
 #define REASON_ARCHIVE_FAILED "ArchiveOperationFailed"
 #define REASON_NEW_REVISION "NewRevision"
 
+int sc_git_file_max_size;
+int sc_git_tree_max_size;
+
 /* Everything one reconcile of one object works with. */
 typedef struct {
 	sc_env *env;
@@ -98,8 +101,9 @@ static int load_auth(reconcile *r, cf_git_auth *auth, json_t **secret)
 	auth->password = KEY("password");
 	auth->bearer_token = KEY("bearerToken");
 	auth->ca_pem = KEY("ca.crt") ? KEY("ca.crt") : KEY("caFile");
-	auth->cert_pem = KEY("tls.crt");
-	auth->key_pem = KEY("tls.key");
+	/* certFile/keyFile/caFile are the names Flux accepted before tls.crt/tls.key/ca.crt. */
+	auth->cert_pem = KEY("tls.crt") ? KEY("tls.crt") : KEY("certFile");
+	auth->key_pem = KEY("tls.key") ? KEY("tls.key") : KEY("keyFile");
 	auth->ssh_identity = KEY("identity");
 	auth->ssh_passphrase = auth->ssh_identity ? KEY("password") : NULL;
 	auth->known_hosts = KEY("known_hosts");
@@ -137,6 +141,8 @@ static int step_checkout(reconcile *r)
 		.recurse_submodules = json_is_true(json_object_get(json_object_get(r->obj, "spec"),
 								   "recurseSubmodules")),
 		.timeout_ms = (int)cf_object_duration_ms(r->obj, "spec.timeout", DEFAULT_TIMEOUT_MS),
+		.max_file_size = sc_git_file_max_size > 0 ? (uint64_t)sc_git_file_max_size : 0,
+		.max_total_size = sc_git_tree_max_size > 0 ? (uint64_t)sc_git_tree_max_size : 0,
 		.cancel = r->env->stopping,
 	};
 	/* Flux's default when no ref is given at all is the master branch. */

@@ -38,6 +38,10 @@ static const cf_flag flags[] = {
 	 "The max allowed size in bytes of a Helm chart file."},
 	{"helm-chart-file-max-size", CF_FLAG_INT, &sc_helm_chart_file_max_size,
 	 "The max allowed size in bytes of a file in a Helm chart."},
+	{"git-file-max-size", CF_FLAG_INT, &sc_git_file_max_size,
+	 "The max allowed size in bytes of a file in a Git checkout (0: 256 MiB)."},
+	{"git-tree-max-size", CF_FLAG_INT, &sc_git_tree_max_size,
+	 "The max allowed size in bytes of a whole Git checkout (0: 2 GiB)."},
 	{NULL},
 };
 

@@ -66,6 +66,9 @@ int sc_helmchart_reconcile(sc_env *env, const char *ns, const char *name, sc_res
 extern int sc_helm_index_max_size;      /* --helm-index-max-size [50 MiB] */
 extern int sc_helm_chart_max_size;      /* --helm-chart-max-size [10 MiB] */
 extern int sc_helm_chart_file_max_size; /* --helm-chart-file-max-size [5 MiB] */
+/* cflux's own bounds on a Git checkout (Flux has none); 0 keeps cf_git's defaults. */
+extern int sc_git_file_max_size;        /* --git-file-max-size [256 MiB] */
+extern int sc_git_tree_max_size;        /* --git-tree-max-size [2 GiB] */
 
 /*
  * HTTP options for a HelmRepository: basic auth from spec.secretRef (username, password),

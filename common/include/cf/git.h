@@ -15,9 +15,10 @@ typedef struct {
 	const char *username;        /* HTTPS basic auth ("username" key) */
 	const char *password;        /* HTTPS basic auth ("password" key) */
 	const char *bearer_token;    /* HTTPS "Authorization: Bearer" ("bearerToken" key) */
-	const char *ca_pem;          /* extra trusted CAs for HTTPS, PEM ("ca.crt" key) */
-	const char *cert_pem;        /* client certificate ("tls.crt"): not supported, see below */
-	const char *key_pem;         /* client key ("tls.key") */
+	const char *ca_pem;          /* extra trusted CAs for HTTPS, PEM ("ca.crt" key), added to
+	                                the system roots */
+	const char *cert_pem;        /* HTTPS client certificate, PEM ("tls.crt"); needs key_pem */
+	const char *key_pem;         /* its private key, PEM ("tls.key"); needs cert_pem */
 	const char *ssh_identity;    /* SSH private key, PEM or OpenSSH format ("identity") */
 	const char *ssh_passphrase;  /* passphrase of ssh_identity ("password" key) */
 	const char *known_hosts;     /* known_hosts text ("known_hosts"); required for SSH */
@@ -64,7 +65,9 @@ typedef struct {
 
 /*
  * Initialises libgit2 once for the process; safe to call from any thread, any number of times.
- * Returns CF_ERROR if libgit2 cannot start.
+ * It also makes libgit2 use cf_git's own smart HTTP transport over libcurl for every http:// and
+ * https:// remote of the process (client certificates, per-call CAs, deadlines during stalls);
+ * only cf_git calls may then use such remotes. Returns CF_ERROR if libgit2 cannot start.
  */
 int cf_git_init(void);
 
@@ -76,18 +79,22 @@ int cf_git_init(void);
  * Safe to call from several threads at once, also with different CAs per call; calls sharing a
  * cache_dir are serialised with a lock file there.
  *
- * Returns CF_EAUTH (credentials missing or rejected), CF_EFORBIDDEN (HTTP 403), CF_ENET
- * (unreachable, TLS failure), CF_EUNSAFE (unknown or changed SSH host key, missing
- * known_hosts, link out of the tree),
- * CF_ENOTFOUND (branch, tag, ref, commit or semver match missing; the message names it),
- * CF_ELIMIT (a file, the tree or the transfer exceeds its limit), CF_ETIMEOUT, CF_ECANCELED,
- * CF_EINVALID (bad options or URL), CF_EUNSUPPORTED (client certificates), CF_EIO, CF_ENOMEM.
+ * Returns CF_EAUTH (credentials missing or rejected; a client certificate the server wants
+ * and was not given, or did not accept; only one of cert_pem and key_pem), CF_EFORBIDDEN
+ * (HTTP 403), CF_ENET (unreachable, TLS failure, untrusted server certificate), CF_EUNSAFE
+ * (unknown or changed SSH host key, missing known_hosts, link out of the tree),
+ * CF_ENOTFOUND (branch, tag, ref, commit or semver match missing, HTTP 404; the message names
+ * it), CF_ELIMIT (a file, the tree or the transfer exceeds its limit), CF_ETIMEOUT,
+ * CF_ECANCELED, CF_EINVALID (bad options or URL, unusable ca.crt, tls.crt or tls.key),
+ * CF_EUNSUPPORTED (not a smart Git HTTP server), CF_EUNAVAILABLE (HTTP 429, 503),
+ * CF_EINTERNAL (other HTTP 5xx), CF_EIO, CF_ENOMEM.
  * Messages never contain passwords, tokens or keys.
  *
- * Limits of the libgit2 1.5 transport: the deadline and cancellation are checked between
- * transfer steps, so a server that accepts the connection and then stalls without sending data
- * is not interrupted; the extra CA verifies the server's leaf certificate directly (a chain
- * through an intermediate the server sends is not followed); no shallow clones.
+ * Over HTTP(S) the deadline and cancellation also interrupt a server that stalls (checked every
+ * 100 ms), redirects are followed only for the first request (at most 5, never from https to
+ * http), basic auth is sent with the first request, and proxies come from the usual
+ * environment variables (http_proxy, https_proxy, no_proxy), as Flux's Go client does. Over SSH
+ * they are checked between transfer steps only. No shallow clones.
  */
 int cf_git_checkout(cf_git_result *out, const cf_git_checkout_opts *opts);
 

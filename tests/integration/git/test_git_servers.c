@@ -1,4 +1,7 @@
-/* cf_git against real servers: git http-backend (plain, basic, bearer, two HTTPS CAs) and sshd. */
+/*
+ * cf_git against real servers: git http-backend (plain, basic, bearer, two HTTPS CAs, an HTTPS
+ * front that requires a client certificate) and sshd.
+ */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,7 +27,7 @@ static int counter;
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
-static char *env_value(const char *key)
+static char *env_in(const char *file, const char *key)
 {
 	static char buf[64][1024];
 	static int used;
@@ -28,7 +35,7 @@ static char *env_value(const char *key)
 	size_t kl = strlen(key);
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/env", state);
+	snprintf(path, sizeof(path), "%s/%s", state, file);
 	if (!(fp = fopen(path, "r")))
 		return NULL;
 	while (fgets(line, sizeof(line), fp)) {
@@ -43,6 +50,14 @@ static char *env_value(const char *key)
 	}
 	fclose(fp);
 	return NULL;
+}
+
+/* A value from the servers' env file, else from the client-certificate front's mtls.env. */
+static char *env_value(const char *key)
+{
+	char *v = env_in("env", key);
+
+	return v ? v : env_in("mtls.env", key);
 }
 
 static char *slurp(const char *path)
@@ -165,6 +180,12 @@ static int setup(void **st)
 		return -1;
 	}
 	mkdir(scratch, 0755);
+	snprintf(cmd, sizeof(cmd), "../../services/source-controller/mtls-front.sh %s >> %s/start.log 2>&1",
+		 state, state);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "mtls-front.sh failed, see %s/start.log\n", state);
+		return -1;
+	}
 	return cf_git_init();
 }
 
@@ -172,6 +193,8 @@ static int teardown(void **st)
 {
 	char cmd[600];
 
+	snprintf(cmd, sizeof(cmd), "../../services/source-controller/mtls-front.sh %s stop", state);
+	(void)!system(cmd);
 	snprintf(cmd, sizeof(cmd), "../../servers/stop.sh %s", state);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -400,9 +423,56 @@ static void test_https_ca(void **st)
 	free(ca2);
 }
 
+/*
+ * A server that wants a client certificate: the one signed by its CA gets through; none, a
+ * stranger's or half a pair each end in CF_EAUTH with a message that says so.
+ */
+static void test_client_certificate(void **st)
+{
+	char *ca1 = slurp(env_value("CF_GIT_CA1"));
+	char *crt = slurp(env_value("CF_GIT_CLIENT_CRT")), *key = slurp(env_value("CF_GIT_CLIENT_KEY"));
+	char *scrt = slurp(env_value("CF_GIT_STRANGER_CRT"));
+	char *skey = slurp(env_value("CF_GIT_STRANGER_KEY"));
+	cf_git_auth good = {.ca_pem = ca1, .cert_pem = crt, .key_pem = key};
+	cf_git_auth none = {.ca_pem = ca1};
+	cf_git_auth stranger = {.ca_pem = ca1, .cert_pem = scrt, .key_pem = skey};
+	cf_git_auth half = {.ca_pem = ca1, .cert_pem = crt};
+	char *url = strdup(url_of("CF_GIT_MTLS_URL", "app.git"));
+	cf_git_result r;
+	dirs d;
+
+	assert_non_null(crt);
+	fresh(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.branch = "main"}, &good), 0);
+	assert_string_equal(r.commit, rev_parse("main"));
+	assert_true(exists(d.out, "deploy/app.yaml"));
+	/* The same cache fetches again over a new connection with the certificate. */
+	new_out(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.tag = "v1.0.0"}, &good), 0);
+	assert_string_equal(r.commit, rev_parse("v1.0.0"));
+
+	fresh(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.branch = "main"}, &none), CF_EAUTH);
+	assert_non_null(strstr(cf_error_last(), "client certificate required"));
+	fresh(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.branch = "main"}, &stranger), CF_EAUTH);
+	assert_non_null(strstr(cf_error_last(), "not accepted"));
+	fresh(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.branch = "main"}, &half), CF_EAUTH);
+	assert_non_null(strstr(cf_error_last(), "'tls.key'"));
+	/* A key that is not PEM is refused before anything is sent. */
+	cf_git_auth junk = {.ca_pem = ca1, .cert_pem = crt, .key_pem = "not a key"};
+	fresh(&d);
+	assert_int_equal(checkout(&r, &d, url, (cf_git_ref){.branch = "main"}, &junk), CF_EINVALID);
+	assert_non_null(strstr(cf_error_last(), "tls."));
+	assert_null(strstr(cf_error_last(), "not a key"));
+	free(url), free(ca1), free(crt), free(key), free(scrt), free(skey);
+}
+
 typedef struct {
 	const char *url;
 	const char *ca;
+	const char *crt, *key;
 	int rc;
 	char commit[41];
 } job;
@@ -410,7 +480,7 @@ typedef struct {
 static void *run_job(void *arg)
 {
 	job *j = arg;
-	cf_git_auth a = {.ca_pem = j->ca};
+	cf_git_auth a = {.ca_pem = j->ca, .cert_pem = j->crt, .key_pem = j->key};
 	cf_git_result r;
 	dirs d;
 
@@ -418,6 +488,8 @@ static void *run_job(void *arg)
 	j->rc = checkout(&r, &d, j->url, (cf_git_ref){.branch = "main"}, &a);
 	if (j->rc == 0)
 		memcpy(j->commit, r.commit, sizeof(j->commit));
+	else
+		fprintf(stderr, "%s: %s\n", j->url, cf_error_last());
 	return NULL;
 }
 
@@ -431,6 +503,7 @@ static void test_concurrent_different_cas(void **st)
 	job jobs[12];
 	int i;
 
+	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < 12; i++) {
 		jobs[i].url = i % 2 ? u2 : u1;
 		/* Every third job pairs a server with the other server's CA and must fail. */
@@ -451,6 +524,41 @@ static void test_concurrent_different_cas(void **st)
 	free(u2);
 	free(ca1);
 	free(ca2);
+}
+
+/* Client-certificate fetches next to fetches from a server of another CA, all at once. */
+static void test_concurrent_client_certificates(void **st)
+{
+	char *ca1 = slurp(env_value("CF_GIT_CA1")), *ca2 = slurp(env_value("CF_GIT_CA2"));
+	char *crt = slurp(env_value("CF_GIT_CLIENT_CRT")), *key = slurp(env_value("CF_GIT_CLIENT_KEY"));
+	char *um = strdup(url_of("CF_GIT_MTLS_URL", "app.git"));
+	char *u2 = strdup(url_of("CF_GIT_HTTPS2_URL", "app.git"));
+	pthread_t th[9];
+	job jobs[9];
+	int i;
+
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 9; i++) {
+		/* 0, 3, 6: mTLS with the certificate; 1, 4, 7: mTLS without; 2, 5, 8: CA 2 only. */
+		jobs[i].url = i % 3 == 2 ? u2 : um;
+		jobs[i].ca = i % 3 == 2 ? ca2 : ca1;
+		if (i % 3 == 0) {
+			jobs[i].crt = crt;
+			jobs[i].key = key;
+		}
+		pthread_create(&th[i], NULL, run_job, &jobs[i]);
+	}
+	for (i = 0; i < 9; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 9; i++) {
+		if (i % 3 == 1) {
+			assert_int_equal(jobs[i].rc, CF_EAUTH);
+		} else {
+			assert_int_equal(jobs[i].rc, 0);
+			assert_string_equal(jobs[i].commit, rev_parse("main"));
+		}
+	}
+	free(um), free(u2), free(ca1), free(ca2), free(crt), free(key);
 }
 
 typedef struct {
@@ -646,6 +754,36 @@ static void test_cancel_and_timeout(void **st)
 	assert_int_equal(cf_git_checkout(&r, &o), CF_ETIMEOUT);
 }
 
+/* A server that accepts the connection and never answers is given up at the deadline. */
+static void test_stalled_server(void **st)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cf_git_checkout_opts o = {0};
+	cf_git_result r;
+	char url[100];
+	struct timespec t0, t1;
+	dirs d;
+
+	/* The kernel completes the handshake from the backlog; nobody ever reads or writes. */
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/git/app.git", ntohs(sa.sin_port));
+	fresh(&d);
+	o.url = url;
+	o.cache_dir = d.cache;
+	o.out_dir = d.out;
+	o.ref.branch = "main";
+	o.timeout_ms = 1500;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cf_git_checkout(&r, &o), CF_ETIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +796,8 @@ int main(void)
 		cmocka_unit_test(test_bearer_token),
 		cmocka_unit_test(test_https_ca),
 		cmocka_unit_test(test_concurrent_different_cas),
+		cmocka_unit_test(test_client_certificate),
+		cmocka_unit_test(test_concurrent_client_certificates),
 		cmocka_unit_test(test_concurrent_same_cache),
 		cmocka_unit_test(test_ssh),
 		cmocka_unit_test(test_unreachable),
@@ -665,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_oversize_file),
 		cmocka_unit_test(test_submodules),
 		cmocka_unit_test(test_cancel_and_timeout),
+		cmocka_unit_test(test_stalled_server),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

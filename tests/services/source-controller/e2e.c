@@ -76,8 +76,10 @@ int sc_e2e_start_controller(sc_e2e *e)
 	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", e->health_port);
 	snprintf(cache, sizeof(cache), "--git-cache-path=%s/cache", e->dir);
 	snprintf(log, sizeof(log), "%s/source-controller.log", e->dir);
+	/* Objects labelled cflux-test-shard belong to the controllers a test spawns for itself. */
 	const char *base[] = {SC_BINARY, kc, storage, addr, adv, bus, health, cache, "--metrics-addr=0",
-			      "--log-level=debug", "--watch-all-namespaces=false"};
+			      "--log-level=debug", "--watch-all-namespaces=false",
+			      "--watch-label-selector=!cflux-test-shard"};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		argv[n++] = base[i];
 	for (const char *const *x = e->extra_flags; x && *x && n < 31; x++)
@@ -130,11 +132,25 @@ done:
 	return err;
 }
 
+int sc_e2e_mtls(sc_e2e *e)
+{
+	char path[1200];
+
+	if (cft_sh("'%s/tests/services/source-controller/mtls-front.sh' '%s/git' >/dev/null",
+		   CF_SOURCE_DIR, e->dir) != 0)
+		return CF_ERROR;
+	snprintf(path, sizeof(path), "%s/git/mtls.env", e->dir);
+	load_env(path);
+	return 0;
+}
+
 void sc_e2e_down(sc_e2e *e)
 {
 	if (e->controller > 0)
 		cft_stop(e->controller, 10000);
 	if (e->dir) {
+		cft_sh("'%s/tests/services/source-controller/mtls-front.sh' '%s/git' stop >/dev/null 2>&1",
+		       CF_SOURCE_DIR, e->dir);
 		if (getenv("CF_E2E_KEEP") == NULL) {
 			cft_sh("'%s/tests/servers/stop.sh' '%s/git' >/dev/null 2>&1", CF_SOURCE_DIR, e->dir);
 			cft_sh("rm -rf '%s'", e->dir);

@@ -54,6 +54,12 @@ int sc_e2e_request(sc_e2e *e, const char *name);
 /* Waits for an ArtifactReady about name; returns it (cf_bus_msg_free) or NULL. */
 cf_bus_msg *sc_e2e_wait_bus(sc_e2e *e, const char *name, const char *revision, int timeout_ms);
 
+/*
+ * Starts the HTTPS front that requires a client certificate (mtls-front.sh) and loads its
+ * CF_GIT_MTLS_URL, CF_GIT_CLIENT_CRT, ... into the environment; sc_e2e_down stops it.
+ */
+int sc_e2e_mtls(sc_e2e *e);
+
 /* Environment value from the git servers' env file (borrowed), or "". */
 const char *sc_e2e_env(const char *key);
 

@@ -1,8 +1,11 @@
 /*
  * source-controller end to end: real kube-apiserver, real git servers (HTTP, basic auth, HTTPS
- * with a private CA, SSH with known_hosts), the controller binary, and a bus subscriber.
+ * with a private CA, HTTPS requiring a client certificate, SSH with known_hosts), the controller
+ * binary, and a bus subscriber.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include "cf/artifact.h"
 #include "cf/error.h"
+#include "cf/runtime.h"
 #include "e2e.h"
 #include "testsupport.h"
 
@@ -265,6 +269,78 @@ static void test_credentials(void **state)
 	free(auth), free(https), free(ssh), free(ca), free(key), free(kh), free(kh_wrong);
 }
 
+/*
+ * HTTPS with a client certificate, under Flux's key names and the older certFile/keyFile/caFile,
+ * next to a repository behind another CA; without the certificate the condition says so.
+ */
+static void test_client_certificate(void **state)
+{
+	need_cluster();
+	assert_int_equal(sc_e2e_mtls(&e), 0);
+	char *url = url_of("CF_GIT_MTLS_URL", "app.git"), *other = url_of("CF_GIT_HTTPS2_URL", "app.git");
+	char *ca1 = cft_read_file(sc_e2e_env("CF_GIT_CA1"), NULL), *ca2 = cft_read_file(sc_e2e_env("CF_GIT_CA2"), NULL);
+	char *crt = cft_read_file(sc_e2e_env("CF_GIT_CLIENT_CRT"), NULL);
+	char *key = cft_read_file(sc_e2e_env("CF_GIT_CLIENT_KEY"), NULL);
+	char *sha = sha_of("main"), rev[128], s[256];
+	assert_non_null(crt);
+	assert_non_null(key);
+
+	assert_int_equal(sc_e2e_secret(&e, "mtls", "ca.crt", ca1, "tls.crt", crt, "tls.key", key, NULL), 0);
+	assert_int_equal(sc_e2e_secret(&e, "mtls-old", "caFile", ca1, "certFile", crt, "keyFile", key, NULL), 0);
+	assert_int_equal(sc_e2e_secret(&e, "mtls-ca-only", "ca.crt", ca1, NULL), 0);
+	assert_int_equal(sc_e2e_secret(&e, "mtls-half", "ca.crt", ca1, "tls.crt", crt, NULL), 0);
+	assert_int_equal(sc_e2e_secret(&e, "ca2", "ca.crt", ca2, NULL), 0);
+	const char *spec = "\"ref\":{\"branch\":\"main\"},\"secretRef\":{\"name\":\"%s\"}";
+	static const struct {
+		const char *name, *secret;
+		int other_server;
+	} repos[] = {
+		{"mtls", "mtls", 0}, {"mtls-old", "mtls-old", 0}, {"mtls-nocert", "mtls-ca-only", 0},
+		{"mtls-half", "mtls-half", 0}, {"https2", "ca2", 1},
+	};
+	for (size_t i = 0; i < sizeof(repos) / sizeof(*repos); i++) {
+		snprintf(s, sizeof(s), spec, repos[i].secret);
+		assert_int_equal(sc_e2e_create(&e, GITREPO, repos[i].name, repos[i].other_server ? other : url, s), 0);
+	}
+
+	snprintf(rev, sizeof(rev), "main@sha1:%s", sha);
+	const char *good[] = {"mtls", "mtls-old", "https2"};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *obj = sc_e2e_wait_ready(&e, good[i], "True", TIMEOUT);
+		if (!obj)
+			fprintf(stderr, "%s not ready\n", good[i]);
+		assert_non_null(obj);
+		assert_string_equal(json_string_value(json_object_get(
+			json_object_get(json_object_get(obj, "status"), "artifact"), "revision")), rev);
+		json_decref(obj);
+	}
+	json_t *obj = sc_e2e_wait_ready(&e, "mtls", "True", TIMEOUT);
+	char *dir = fetch_artifact(obj);
+	assert_true(exists(dir, "deploy/app.yaml"));
+	cft_sh("rm -rf '%s'", dir);
+	free(dir);
+	json_decref(obj);
+
+	static const struct {
+		const char *name, *words;
+	} bad[] = {
+		{"mtls-nocert", "client certificate required"},
+		{"mtls-half", "both 'tls.crt' and 'tls.key' are required"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		obj = sc_e2e_wait_ready(&e, bad[i].name, "False", TIMEOUT);
+		assert_non_null(obj);
+		const char *msg = sc_e2e_cond(obj, "Ready", "message");
+		fprintf(stderr, "%s: %s: %s\n", bad[i].name, sc_e2e_cond(obj, "Ready", "reason"), msg);
+		assert_string_equal(sc_e2e_cond(obj, "Ready", "reason"), "AuthenticationFailed");
+		assert_string_equal(sc_e2e_cond(obj, "FetchFailed", "status"), "True");
+		assert_non_null(strstr(msg, bad[i].words));
+		assert_null(json_object_get(json_object_get(obj, "status"), "artifact"));
+		json_decref(obj);
+	}
+	free(url), free(other), free(ca1), free(ca2), free(crt), free(key), free(sha);
+}
+
 static void test_failures_are_conditions(void **state)
 {
 	need_cluster();
@@ -295,6 +371,193 @@ static void test_failures_are_conditions(void **state)
 	obj = sc_e2e_wait_ready(&e, "after", "True", TIMEOUT);
 	assert_non_null(obj);
 	json_decref(obj);
+	free(url);
+}
+
+/* 1 once the controller at *port answers /readyz. */
+static int ready_at(void *port)
+{
+	char *code = cft_sh_out("curl -s -o /dev/null -w '%%{http_code}' --max-time 1 "
+				"http://127.0.0.1:%d/readyz", *(int *)port);
+	int ok = code && strcmp(code, "200") == 0;
+	free(code);
+	return ok;
+}
+
+/*
+ * Size limits: a controller with small ones (a shard of its own) fails the repository whose
+ * file or tree is over the limit with a clear condition, stores nothing for it, and keeps
+ * reconciling the others, also after the failures.
+ */
+static void test_size_limits(void **state)
+{
+	need_cluster();
+	char health[64], *url = url_of("CF_GIT_HTTP_URL", "app.git");
+	int hport = cft_free_port();
+	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", hport);
+	/* big.bin on branch big is 2 MiB; main and dev are a few KiB, under both limits. */
+	const char *extra[] = {"--watch-label-selector=cflux-test-shard=limits", "--git-file-max-size=1048576",
+			       "--git-tree-max-size=65536", health, NULL};
+	pid_t pid = sc_e2e_spawn(&e, "limits", cft_free_port(), extra);
+	assert_true(pid > 0);
+	assert_true(cft_wait(ready_at, &hport, 30000));
+	static const struct {
+		const char *name, *branch;
+	} repos[] = {{"lim-big", "big"}, {"lim-ok1", "main"}, {"lim-ok2", "dev"}};
+	for (size_t i = 0; i < sizeof(repos) / sizeof(*repos); i++)
+		assert_int_equal(sc_e2e_create(&e, "{\"apiVersion\":\"source.toolkit.fluxcd.io/v1\","
+					       "\"kind\":\"GitRepository\",\"metadata\":{\"name\":\"%s\","
+					       "\"labels\":{\"cflux-test-shard\":\"limits\"}},\"spec\":{"
+					       "\"interval\":\"10m\",\"url\":\"%s\",\"ref\":{\"branch\":\"%s\"}}}",
+					       repos[i].name, url, repos[i].branch), 0);
+	json_t *obj = sc_e2e_wait_ready(&e, "lim-big", "False", TIMEOUT);
+	assert_non_null(obj);
+	const char *msg = sc_e2e_cond(obj, "Ready", "message");
+	fprintf(stderr, "lim-big: %s: %s\n", sc_e2e_cond(obj, "Ready", "reason"), msg);
+	assert_string_equal(sc_e2e_cond(obj, "Ready", "reason"), "GitOperationFailed");
+	assert_string_equal(sc_e2e_cond(obj, "FetchFailed", "status"), "True");
+	assert_non_null(strstr(msg, "big.bin"));
+	assert_non_null(strstr(msg, "1048576"));
+	assert_null(json_object_get(json_object_get(obj, "status"), "artifact"));
+	json_decref(obj);
+	for (size_t i = 1; i < sizeof(repos) / sizeof(*repos); i++) {
+		obj = sc_e2e_wait_ready(&e, repos[i].name, "True", TIMEOUT);
+		assert_non_null(obj);
+		json_decref(obj);
+	}
+	/* Asked again, the same failure, and the controller is still there and ready. */
+	assert_int_equal(sc_e2e_request(&e, "lim-big"), 0);
+	sleep(2);
+	obj = sc_e2e_wait_ready(&e, "lim-big", "False", TIMEOUT);
+	assert_non_null(obj);
+	assert_non_null(json_object_get(json_object_get(obj, "status"), "lastHandledReconcileAt"));
+	json_decref(obj);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_true(ready_at(&hport));
+	assert_int_equal(cft_stop(pid, 10000), 0);
+	free(url);
+}
+
+typedef struct {
+	pthread_mutex_t mu;
+	char name[64];
+	char digest[80];
+	char revision[200];
+	int seen;
+} consumer;
+
+/* An informer handler, as a consumer has one: remembers the source's artifact from the API. */
+static void on_source(void *ctx, cf_informer_event ev, const char *key, const json_t *obj,
+		      const json_t *old)
+{
+	consumer *c = ctx;
+	json_t *art = json_object_get(json_object_get(obj, "status"), "artifact");
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+
+	if (ev == CF_INFORMER_DELETE || !art || !name || strcmp(name, c->name) != 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	snprintf(c->digest, sizeof(c->digest), "%s", json_string_value(json_object_get(art, "digest")));
+	snprintf(c->revision, sizeof(c->revision), "%s", json_string_value(json_object_get(art, "revision")));
+	c->seen++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int consumer_has(consumer *c, const char *digest)
+{
+	pthread_mutex_lock(&c->mu);
+	int yes = c->seen > 0 && strcmp(c->digest, digest) == 0;
+	pthread_mutex_unlock(&c->mu);
+	return yes;
+}
+
+typedef struct {
+	consumer *c;
+	const char *digest;
+} wait_digest;
+
+static int consumer_has_cb(void *arg)
+{
+	wait_digest *w = arg;
+	return consumer_has(w->c, w->digest);
+}
+
+/*
+ * A consumer that subscribes after ArtifactReady was published gets nothing from the bus (it is
+ * a hint, never replayed) but still finds the artifact through the API; once subscribed it hears
+ * the next one, and bus and API agree.
+ */
+static void test_late_subscriber(void **state)
+{
+	need_cluster();
+	const char *repos = sc_e2e_env("CF_GIT_REPOS");
+	char *url = url_of("CF_GIT_HTTP_URL", "app.git"), bus[64];
+	/* A branch of its own, so no other test moves it. */
+	assert_int_equal(cft_sh("git --git-dir='%s/app.git' branch -f late main", repos), 0);
+	assert_int_equal(sc_e2e_create(&e, GITREPO, "late", url, "\"ref\":{\"branch\":\"late\"}"), 0);
+	cf_bus_msg *m = sc_e2e_wait_bus(&e, "late", NULL, TIMEOUT);
+	assert_non_null(m);
+	char *first = strdup(m->body.artifact_ready.digest);
+	cf_bus_msg_free(m);
+
+	/* The consumer starts now: a SUB socket on the bus and an informer on GitRepositories. */
+	consumer c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	snprintf(c.name, sizeof(c.name), "late");
+	cf_bus_sub *sub = NULL;
+	cf_informer *inf = NULL;
+	assert_int_equal(cf_bus_sub_new(&sub, CF_BUS_MASK(CF_BUS_ARTIFACT_READY)), 0);
+	snprintf(bus, sizeof(bus), "tcp://127.0.0.1:%d", e.bus_port);
+	assert_int_equal(cf_bus_sub_connect(sub, bus), 0);
+	cf_informer_opts io = {.api_version = "source.toolkit.fluxcd.io/v1", .kind = "GitRepository",
+			       .namespace_ = e.ns};
+	assert_int_equal(cf_informer_new(&inf, e.kube, &io), 0);
+	assert_int_equal(cf_informer_add_handler(inf, on_source, &c), 0);
+	assert_int_equal(cf_informer_start(inf), 0);
+	assert_int_equal(cf_informer_wait_synced(inf, 30000), 0);
+
+	/* Nothing is replayed on the bus ... */
+	long long end = cft_now_ms() + 2000;
+	while (cft_now_ms() < end) {
+		if (cf_bus_sub_recv(&m, sub, 200) < 0)
+			continue;
+		assert_false(m->type == CF_BUS_ARTIFACT_READY &&
+			     strcmp(m->body.artifact_ready.name, "late") == 0);
+		cf_bus_msg_free(m);
+	}
+	/* ... yet the API has the artifact, and it is the one announced before the consumer came. */
+	wait_digest w = {&c, first};
+	assert_true(cft_wait(consumer_has_cb, &w, 10000));
+	json_t *obj = sc_e2e_get(&e, "late");
+	char *dir = fetch_artifact(obj);
+	cft_sh("rm -rf '%s'", dir);
+	free(dir);
+	json_decref(obj);
+
+	/* A new commit: the late subscriber hears it, and its informer sees the same digest. */
+	assert_int_equal(cft_sh("set -e; w=$(mktemp -d); git clone -q -b late '%s/app.git' $w/c 2>/dev/null;"
+				" echo late > $w/c/late.txt; git -C $w/c add .;"
+				" git -C $w/c -c user.name=t -c user.email=t@t commit -q -m late;"
+				" git -C $w/c push -q origin late 2>/dev/null; rm -rf $w", repos), 0);
+	assert_int_equal(sc_e2e_request(&e, "late"), 0);
+	cf_bus_msg *got = NULL;
+	end = cft_now_ms() + TIMEOUT;
+	while (!got && cft_now_ms() < end) {
+		if (cf_bus_sub_recv(&m, sub, 200) < 0)
+			continue;
+		if (m->type == CF_BUS_ARTIFACT_READY && strcmp(m->body.artifact_ready.name, "late") == 0 &&
+		    strcmp(m->body.artifact_ready.namespace_, e.ns) == 0)
+			got = m;
+		else
+			cf_bus_msg_free(m);
+	}
+	assert_non_null(got);
+	assert_string_not_equal(got->body.artifact_ready.digest, first);
+	w.digest = got->body.artifact_ready.digest;
+	assert_true(cft_wait(consumer_has_cb, &w, 10000));
+	cf_bus_msg_free(got);
+	cf_informer_free(inf);
+	cf_bus_sub_free(sub);
+	free(first);
 	free(url);
 }
 
@@ -467,7 +730,10 @@ int main(void)
 		cmocka_unit_test(test_new_commit_new_artifact),
 		cmocka_unit_test(test_tag_semver_commit),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_client_certificate),
 		cmocka_unit_test(test_failures_are_conditions),
+		cmocka_unit_test(test_size_limits),
+		cmocka_unit_test(test_late_subscriber),
 		cmocka_unit_test(test_deterministic_and_ignore),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_storage_server_refuses_traversal),

@@ -48,7 +48,7 @@ static int try(const char *url, const cf_git_auth *auth, const char *out_sub)
 static void test_bad_options(void **st)
 {
 	cf_git_checkout_opts o = {0};
-	cf_git_auth mtls = {.cert_pem = "x", .key_pem = "y"};
+	cf_git_auth cert_only = {.cert_pem = "x"}, key_only = {.key_pem = "y"};
 	cf_git_auth crlf = {.bearer_token = "abc\r\nX-Evil: 1"};
 	cf_git_auth tok = {.bearer_token = "abc"};
 	cf_git_result r;
@@ -58,7 +58,10 @@ static void test_bad_options(void **st)
 	assert_int_equal(try("file:///etc", NULL, "o1"), CF_EINVALID);
 	assert_int_equal(try("git@github.com:org/repo.git", NULL, "o1"), CF_EINVALID);
 	assert_int_equal(try("https://:0/x", NULL, "o1"), CF_EINVALID);
-	assert_int_equal(try("https://example.com/x", &mtls, "o1"), CF_EUNSUPPORTED);
+	/* A client certificate needs both halves; which is missing is said, nothing is sent. */
+	assert_int_equal(try("https://127.0.0.1:1/x", &cert_only, "o1"), CF_EAUTH);
+	assert_non_null(strstr(cf_error_last(), "'tls.key'"));
+	assert_int_equal(try("https://127.0.0.1:1/x", &key_only, "o1"), CF_EAUTH);
 	assert_int_equal(try("https://example.com/x", &crlf, "o1"), CF_EINVALID);
 	assert_int_equal(try("ssh://git@example.com/x", &tok, "o1"), CF_EINVALID);
 }
