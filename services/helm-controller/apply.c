@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cf/error.h"
@@ -85,6 +86,83 @@ int hc_apply(cf_kube *kube, const json_t *objects, int64_t timeout_ms)
 			return err;
 		if (is_crd(obj) && crds == i)
 			crds = i + 1;
+	}
+	return 0;
+}
+
+static int is_deployment(const json_t *obj)
+{
+	const char *av = cf_object_str(obj, "apiVersion"), *kind = cf_object_str(obj, "kind");
+
+	return av && kind && strcmp(av, "apps/v1") == 0 && strcmp(kind, "Deployment") == 0;
+}
+
+/* kstatus's Current for a Deployment: the controller saw this generation and rolled all replicas out. */
+static int rolled_out(cf_kube *kube, const json_t *want)
+{
+	json_t *live = NULL, *st;
+	int64_t replicas;
+	int ok;
+
+	if (cf_object_get(&live, kube, "apps/v1", "Deployment", cf_object_str(want, "metadata.namespace"),
+			  cf_object_str(want, "metadata.name")) < 0)
+		return 0;
+	st = json_object_get(live, "status");
+	replicas = json_is_integer(json_object_get(json_object_get(live, "spec"), "replicas")) ?
+			   json_integer_value(json_object_get(json_object_get(live, "spec"), "replicas")) : 1;
+	ok = json_integer_value(json_object_get(st, "observedGeneration")) >=
+		     json_integer_value(json_object_get(json_object_get(live, "metadata"), "generation")) &&
+	     json_integer_value(json_object_get(st, "updatedReplicas")) >= replicas &&
+	     json_integer_value(json_object_get(st, "availableReplicas")) >= replicas &&
+	     json_integer_value(json_object_get(st, "replicas")) <= replicas;
+	json_decref(live);
+	return ok;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	size_t i;
+
+	for (i = 0; i < json_array_size(objects); i++) {
+		const json_t *obj = json_array_get(objects, i);
+		if (!is_deployment(obj))
+			continue;
+		while (!rolled_out(kube, obj)) {
+			if (mono_ms() >= deadline)
+				return cf_error_set(CF_ETIMEOUT, "timed out waiting for Deployment/%s/%s to become ready",
+						    cf_object_str(obj, "metadata.namespace"), cf_object_str(obj, "metadata.name"));
+			usleep(WAIT_POLL_US);
+		}
+	}
+	return 0;
+}
+
+int hc_crds_policy(cf_kube *kube, json_t *objects, size_t n_crds, const char *policy)
+{
+	int skip = strcmp(policy, "Skip") == 0, create = strcmp(policy, "Create") == 0;
+
+	if (!skip && !create && strcmp(policy, "CreateReplace") != 0)
+		return cf_error_set(CF_EINVALID, "invalid CRD policy '%s'", policy);
+	for (size_t i = n_crds; i-- > 0;) {
+		json_t *obj = json_array_get(objects, i), *live = NULL;
+		int drop = skip;
+		if (!obj)
+			continue;
+		if (create && cf_object_get(&live, kube, cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind"), NULL,
+					    cf_object_str(obj, "metadata.name")) == 0)
+			drop = 1;
+		json_decref(live);
+		if (drop)
+			json_array_remove(objects, i);
 	}
 	return 0;
 }

@@ -226,12 +226,12 @@ void hc_chart_close(hc_chart *c)
 }
 
 static int template(char **out, const char *dir, const char *release, const char *ns, const char *values_path,
-		    int with_crds)
+		    int with_crds, int upgrade)
 {
 	cf_helm_chart *chart = NULL;
 	const char *files[] = {values_path};
 	cf_helm_template_opts o = {.release_name = release, .ns = ns, .value_files = files, .n_value_files = 1,
-				   .include_crds = with_crds};
+				   .include_crds = with_crds, .is_upgrade = upgrade};
 	size_t len = 0;
 	int err;
 
@@ -258,7 +258,7 @@ static void stamp(json_t *obj, const char *release, const char *ns)
 }
 
 /* Splits rendered text into objects; namespaced ones without a namespace get ns. */
-static int to_objects(json_t *objects, cf_kube *kube, const char *text, const char *release, const char *ns)
+static int to_objects(json_t *objects, cf_kube *kube, const char *text, const char *release, const char *ns, int hooks)
 {
 	cf_doc *list = NULL;
 	int err;
@@ -273,8 +273,9 @@ static int to_objects(json_t *objects, cf_kube *kube, const char *text, const ch
 			break;
 		obj = json_loadb(js, len, JSON_DECODE_ANY, NULL);
 		free(js);
-		/* Hooks are not run yet; applying them as plain objects would be wrong (see hc.h). */
-		if (!json_is_object(obj) || !cf_object_str(obj, "kind") || cf_object_meta(obj, "annotations", "helm.sh/hook")) {
+		/* Hooks are not run; applying them as plain objects would be wrong. */
+		if (!json_is_object(obj) || !cf_object_str(obj, "kind") ||
+		    !cf_object_meta(obj, "annotations", "helm.sh/hook") != !hooks) {
 			json_decref(obj);
 			continue;
 		}
@@ -282,11 +283,39 @@ static int to_objects(json_t *objects, cf_kube *kube, const char *text, const ch
 		if (!cf_object_str(obj, "metadata.namespace") &&
 		    (cf_kube_resolve(kube, &res, cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind")) < 0 || res.namespaced))
 			json_object_set_new(json_object_get(obj, "metadata"), "namespace", json_string(ns));
-		stamp(obj, release, ns);
+		/* Helm creates hooks as written; only release objects carry its ownership stamp. */
+		if (!hooks)
+			stamp(obj, release, ns);
 		json_array_append_new(objects, obj);
 	}
 	cf_doc_free(list);
 	return err;
+}
+
+int hc_manifest_objects(json_t **objects, cf_kube *kube, const char *text, const char *release, const char *ns)
+{
+	json_t *list = json_array();
+	int err;
+
+	if ((err = to_objects(list, kube, text, release, ns, 0)) < 0) {
+		json_decref(list);
+		return err;
+	}
+	*objects = list;
+	return 0;
+}
+
+int hc_hook_objects(json_t **objects, cf_kube *kube, const char *text, const char *release, const char *ns)
+{
+	json_t *list = json_array();
+	int err;
+
+	if ((err = to_objects(list, kube, text ? text : "", release, ns, 1)) < 0) {
+		json_decref(list);
+		return err;
+	}
+	*objects = list;
+	return 0;
 }
 
 /* 1 when one rendered document is a hook (helm.sh/hook annotation). */
@@ -319,20 +348,39 @@ static void drop_hooks(char *text)
 	*out = '\0';
 }
 
-int hc_chart_render(json_t **objects, char **manifest, hc_chart *c, const char *release, const char *ns,
-		    const char *values_path, cf_kube *kube)
+/* Documents from crds/ directories: helm template prints them first, each under its "# Source:" line. */
+static size_t count_crds(const char *all)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(all, "# Source: "); p; p = strstr(p + 1, "# Source: ")) {
+		const char *eol = strchr(p, '\n'), *crds = strstr(p, "/crds/");
+		if (crds && (!eol || crds < eol))
+			n++;
+	}
+	return n;
+}
+
+int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c, const char *release,
+		    const char *ns, const char *values_path, int upgrade, cf_kube *kube)
 {
 	char *all = NULL;
 	int err;
 
 	*objects = NULL;
 	*manifest = NULL;
-	if ((err = template(manifest, c->dir, release, ns, values_path, 0)) < 0 ||
-	    (err = template(&all, c->dir, release, ns, values_path, 1)) < 0)
+	if (hooks)
+		*hooks = NULL;
+	if ((err = template(manifest, c->dir, release, ns, values_path, 0, upgrade)) < 0 ||
+	    (err = template(&all, c->dir, release, ns, values_path, 1, upgrade)) < 0)
 		goto done;
 	drop_hooks(*manifest);
+	if (n_crds)
+		*n_crds = count_crds(all);
 	*objects = json_array();
-	err = to_objects(*objects, kube, all, release, ns);
+	if ((err = to_objects(*objects, kube, all, release, ns, 0)) < 0 || !hooks)
+		goto done;
+	err = hc_hooks_parse(hooks, all);
 done:
 	free(all);
 	return err;

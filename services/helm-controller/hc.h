@@ -27,6 +27,16 @@
 #define HC_REASON_INSTALL_FAILED "InstallFailed"
 #define HC_REASON_UPGRADE_SUCCEEDED "UpgradeSucceeded"
 #define HC_REASON_UPGRADE_FAILED "UpgradeFailed"
+#define HC_COND_REMEDIATED "Remediated"
+#define HC_REASON_ROLLBACK_SUCCEEDED "RollbackSucceeded"
+#define HC_REASON_ROLLBACK_FAILED "RollbackFailed"
+#define HC_REASON_UNINSTALL_SUCCEEDED "UninstallSucceeded"
+#define HC_REASON_UNINSTALL_FAILED "UninstallFailed"
+#define HC_REASON_PENDING_RELEASE "PendingRelease"
+#define HC_REASON_RETRIES_EXCEEDED "RetriesExceeded"
+#define HC_REASON_DEPENDENCY_NOT_READY "DependencyNotReady"
+#define HC_ANNOTATION_FORCE_AT "reconcile.fluxcd.io/forceAt"
+#define HC_ANNOTATION_RESET_AT "reconcile.fluxcd.io/resetAt"
 
 /* What every reconcile shares; set up once by main. */
 typedef struct {
@@ -51,6 +61,7 @@ typedef struct {
 	const json_t *chart_values; /* the chart's values.yaml as JSON */
 	const json_t *config;     /* user-supplied values */
 	const char *manifest;
+	const json_t *hooks;      /* the record's hooks, NULL or empty for none */
 	const char *first_deployed; /* RFC 3339 with nanoseconds */
 	const char *last_deployed;
 } hc_release;
@@ -59,10 +70,21 @@ typedef struct {
 void hc_storage_key(char *buf, size_t size, const char *name, int version);
 /* Writes (creates or replaces) the record Secret of rel in storage namespace ns. */
 int hc_storage_write(cf_kube *kube, const char *ns, const hc_release *rel);
+/* Writes a release already in Helm's JSON form (name, version and info.status are read from it). */
+int hc_storage_write_json(cf_kube *kube, const char *ns, const json_t *rel);
+/*
+ * The newest record of release `name` as its Secret labels say: revision, status (into a buffer
+ * of status_size) and modifiedAt (unix seconds; createdAt when absent, 0 when neither). CF_ENOTFOUND when the release has no record.
+ */
+int hc_storage_last(int *version, char *status, size_t status_size, int64_t *modified, cf_kube *kube, const char *ns,
+		    const char *name);
+/* Marks every "deployed" record of the release other than revision `except` superseded, as Helm does. */
+int hc_storage_supersede(cf_kube *kube, const char *ns, const char *name, int except);
 /* Reads a record's release JSON into *out (caller json_decref). CF_ENOTFOUND when absent. */
 int hc_storage_read(json_t **out, cf_kube *kube, const char *ns, const char *name, int version);
-/* Rewrites a stored record with another status (label and JSON together). */
-int hc_storage_set_status(cf_kube *kube, const char *ns, const char *name, int version, const char *status);
+/* Rewrites a stored record with another status (label and JSON together); description NULL keeps it. */
+int hc_storage_set_status(cf_kube *kube, const char *ns, const char *name, int version, const char *status,
+			  const char *description);
 /* Deletes a record; absent is fine. */
 int hc_storage_delete(cf_kube *kube, const char *ns, const char *name, int version);
 /* Base64 (standard) of buf; malloc'd. */
@@ -88,20 +110,59 @@ typedef struct {
 int hc_chart_open(hc_chart *c, const void *buf, size_t len, const char *work);
 void hc_chart_close(hc_chart *c);
 /*
- * Renders the chart like `helm install --no-hooks` does (CRDs of crds/ first; hook objects left out) with values
- * written to values_path; *objects is a new array of objects for the target namespace.
- * *manifest gets the rendered text without CRDs (malloc'd) for the release record.
+ * Renders the chart like `helm install` does (CRDs of crds/ first) with values written to
+ * values_path; *objects is a new array of the release's objects for the target namespace, hooks
+ * left out. *manifest gets the rendered text without CRDs and hooks (malloc'd) for the release
+ * record; *hooks, when hooks is not NULL, a new array of the hooks in the record's form;
+ * *n_crds, when not NULL, how many leading objects come from crds/ directories. upgrade sets
+ * .Release.IsUpgrade (and clears IsInstall).
  */
-int hc_chart_render(json_t **objects, char **manifest, hc_chart *c, const char *release, const char *ns,
-		    const char *values_path, cf_kube *kube);
+int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c,
+		    const char *release, const char *ns, const char *values_path, int upgrade, cf_kube *kube);
+
+/*
+ * Objects of a stored or rendered manifest (hook documents left out), namespaced ones without a
+ * namespace put in ns and all stamped with Helm's ownership metadata; *objects is a new array.
+ */
+int hc_manifest_objects(json_t **objects, cf_kube *kube, const char *text, const char *release, const char *ns);
+
+/* Objects of a hook's manifest, namespaced ones put in ns, without Helm's ownership stamp. */
+int hc_hook_objects(json_t **objects, cf_kube *kube, const char *text, const char *release, const char *ns);
+
+/* ---- hooks (hooks.c) ---- */
+
+/*
+ * The hooks among rendered documents ("# Source:" comments give their path) in the release
+ * record's form: name, kind, path, manifest, events, last_run, weight, delete_policies. A document
+ * naming an unknown event is no hook, as in Helm. *out is a new array.
+ */
+int hc_hooks_parse(json_t **out, const char *rendered);
+/*
+ * Runs the hooks of event (e.g. "pre-install") in Helm's order: before-hook-creation deletes a
+ * previous object first, Jobs and Pods are waited for, hook-succeeded / hook-failed delete after.
+ * Updates each hook's last_run and delete_policies in hooks. Stops at the first failure
+ * ("warning: Hook <event> <path> failed: ..."); the whole run is bounded by timeout_ms.
+ */
+int hc_hooks_run(cf_kube *kube, json_t *hooks, const char *event, const char *release, const char *ns,
+		 int64_t timeout_ms);
+
+/* ---- drift (drift.c) ---- */
+
+/*
+ * Compares each of objects (stamped as applied) with the cluster through a server-side apply
+ * dry run, less the paths of the driftDetection.ignore rules that target it. *drifted is a new
+ * array of {"text": "Kind/ns/name changed|removed", "object": the desired object}.
+ */
+int hc_drift_detect(json_t **drifted, cf_kube *kube, const json_t *objects, const json_t *ignore);
 
 /* ---- uninstall (uninstall.c) ---- */
 
 /*
  * Deletes the objects of release revision `version`'s manifest (0: none known) and every record
- * Secret of the release in storage_ns. Hooks are not run. Absent objects are fine.
+ * Secret of the release in storage_ns; with hooks, that revision's pre-delete and post-delete
+ * hooks run around the deletion (bounded by timeout_ms). Absent objects are fine.
  */
-int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version);
+int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, int hooks, int64_t timeout_ms);
 
 /* ---- apply (apply.c) ---- */
 
@@ -111,6 +172,70 @@ int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int
  * a message naming the object.
  */
 int hc_apply(cf_kube *kube, const json_t *objects, int64_t timeout_ms);
+/*
+ * Waits until every Deployment among objects is rolled out as kstatus judges it (observed
+ * generation current, all replicas updated and available), up to timeout_ms. CF_ETIMEOUT names
+ * the first one that is not.
+ */
+int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms);
+/*
+ * Applies Flux's CRD policy to the first n_crds objects (those from crds/): "Skip" drops them,
+ * "Create" keeps only those not yet in the cluster, "CreateReplace" keeps them all.
+ * CF_EINVALID for another policy.
+ */
+int hc_crds_policy(cf_kube *kube, json_t *objects, size_t n_crds, const char *policy);
+
+/* ---- one reconcile of one HelmRelease ---- */
+
+typedef struct {
+	hc_env *env;
+	cf_kube *kube;           /* release actions: env->kube, or impersonating spec.serviceAccountName */
+	json_t *obj;             /* the HelmRelease, status changed in place */
+	json_t *old;             /* as read, for the status diff */
+	json_t *helmchart;       /* the HelmChart */
+	const char *revision;    /* chart version from the HelmChart artifact (borrowed) */
+	char release[128];       /* release name */
+	char target_ns[254];
+	char storage_ns[254];
+	char chart_name[254];    /* "<ns>-<name>" */
+	char chart_ns[254];
+	char work[4096];
+	cf_log_ctx log;
+	int64_t retry_ms;        /* requeue delay when the reconcile does not finish */
+	time_t now;
+} hc_rec;
+
+/* status of the HelmRelease, created when missing (borrowed). */
+json_t *hc_status(hc_rec *r);
+
+/* ---- release snapshots and inventory in status (status.c) ---- */
+
+/* status.history[0] (borrowed), or NULL. */
+json_t *hc_history_latest(hc_rec *r);
+/* Flux's snapshot of a release revision (new reference); first_k8s NULL means now. */
+json_t *hc_history_snapshot(hc_rec *r, const hc_release *rel, const char *config_digest, const char *first_k8s);
+/*
+ * Puts snap (reference stolen; NULL ignored) first; the history then runs down to the previous
+ * successful release of the same name, and a deployed snapshot supersedes older deployed ones.
+ */
+void hc_history_push(hc_rec *r, json_t *snap);
+/* Sets the status of the snapshot of `version`, when the history has one. */
+void hc_history_mark(hc_rec *r, int64_t version, const char *status);
+/* The snapshot a rollback returns to: the newest successful one after the latest (borrowed), or NULL. */
+json_t *hc_history_previous(hc_rec *r);
+/* status.inventory from objects: "<ns>_<name>_<group>_<kind>" ids and versions. */
+void hc_inventory_set(hc_rec *r, const json_t *objects);
+
+/* ---- the release state machine (release.c) ---- */
+
+/*
+ * Brings the release to the desired chart and values as Flux's atomic release does: it reads
+ * the release's state from Helm's storage, then runs install, upgrade, unlock of a stale pending
+ * release, rollback or uninstall remediation until the release is in sync, a remediation ran or
+ * retries are exhausted. 0 when done for this interval, CF_EAGAIN to come back after
+ * r->retry_ms, another code on error (conditions and Events are set in every case).
+ */
+int hc_release_reconcile(hc_rec *r, hc_chart *chart);
 
 /* ---- the reconciler (helmrelease.c) ---- */
 

@@ -20,30 +20,10 @@
 const cf_object_reporter hc_reporter = {HC_CONTROLLER, HC_GROUP "/revision"};
 
 #define DEFAULT_INTERVAL_MS (10 * 60 * 1000)
-#define DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
-#define DEFAULT_MAX_HISTORY 5
 #define RELEASE_NAME_MAX 53
 
-/* Everything one reconcile of one HelmRelease works with. */
-typedef struct {
-	hc_env *env;
-	json_t *obj;             /* the HelmRelease, status changed in place */
-	json_t *old;             /* as read, for the status diff */
-	json_t *helmchart;       /* the HelmChart */
-	const char *revision;    /* chart version from the HelmChart artifact (borrowed) */
-	char release[128];       /* release name */
-	char target_ns[254];
-	char storage_ns[254];
-	char chart_name[254];    /* "<ns>-<name>" */
-	char chart_ns[254];
-	char work[4096];
-	cf_log_ctx log;
-	int64_t retry_ms;
-	time_t now;
-} reconcile;
-
-static int fail(reconcile *r, int err, const char *reason, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(reconcile *r, int err, const char *reason, const char *fmt, ...)
+static int fail(hc_rec *r, int err, const char *reason, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(hc_rec *r, int err, const char *reason, const char *fmt, ...)
 {
 	char msg[4096];
 	va_list ap;
@@ -57,7 +37,7 @@ static int fail(reconcile *r, int err, const char *reason, const char *fmt, ...)
 	return err < 0 ? err : CF_ERROR;
 }
 
-static json_t *status_of(reconcile *r)
+json_t *hc_status(hc_rec *r)
 {
 	json_t *status = json_object_get(r->obj, "status");
 
@@ -66,13 +46,13 @@ static json_t *status_of(reconcile *r)
 	return status;
 }
 
-static void set_status(reconcile *r, const char *key, json_t *value)
+static void set_status(hc_rec *r, const char *key, json_t *value)
 {
-	json_object_set_new(status_of(r), key, value);
+	json_object_set_new(hc_status(r), key, value);
 }
 
 /* Flux's release name: [<targetNamespace>-]<name>, shortened with a hash past 53 characters. */
-static void release_name(reconcile *r)
+static void release_name(hc_rec *r)
 {
 	const char *name = cf_object_str(r->obj, "spec.releaseName"), *tns = cf_object_str(r->obj, "spec.targetNamespace");
 	char full[600], hex[80];
@@ -95,7 +75,7 @@ static void release_name(reconcile *r)
 	snprintf(r->release, sizeof(r->release), "%.40s-%.12s", full, hex);
 }
 
-static void names(reconcile *r)
+static void names(hc_rec *r)
 {
 	const char *ns = cf_object_str(r->obj, "metadata.namespace"), *v;
 
@@ -111,7 +91,7 @@ static void names(reconcile *r)
 
 /* ---- HelmChart ---- */
 
-static json_t *helmchart_body(reconcile *r)
+static json_t *helmchart_body(hc_rec *r)
 {
 	json_t *tpl = json_object_get(json_object_get(json_object_get(r->obj, "spec"), "chart"), "spec");
 	json_t *spec = json_object(), *v;
@@ -133,7 +113,7 @@ static json_t *helmchart_body(reconcile *r)
 			 cf_object_str(r->obj, "metadata.namespace"), "spec", spec);
 }
 
-static int step_helmchart(reconcile *r)
+static int step_helmchart(hc_rec *r)
 {
 	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER, .force = 1};
 	json_t *body;
@@ -176,7 +156,7 @@ static int step_helmchart(reconcile *r)
 	return 0;
 }
 
-static int step_fetch(reconcile *r, hc_chart *chart)
+static int step_fetch(hc_rec *r, hc_chart *chart)
 {
 	const char *url = cf_object_str(r->helmchart, "status.artifact.url");
 	const char *digest = cf_object_str(r->helmchart, "status.artifact.digest");
@@ -204,248 +184,71 @@ static int step_fetch(reconcile *r, hc_chart *chart)
 	return 0;
 }
 
-/* ---- release ---- */
-
-/* Go's RFC3339Nano in UTC, trailing zeros of the fraction dropped. */
-static void go_time(char *buf, size_t size, const struct timespec *ts)
+/* dependsOn: every HelmRelease named must be Ready at its current generation. */
+static int step_dependencies(hc_rec *r)
 {
-	struct tm tm;
-	char frac[16];
-	int n;
+	json_t *dep, *other = NULL;
+	size_t i;
 
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(frac, sizeof(frac), ".%09ld", ts->tv_nsec);
-	for (n = (int)strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
-		frac[n - 1] = '\0';
-	if (n == 1)
-		frac[0] = '\0';
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
-
-static json_t *latest(reconcile *r)
-{
-	return json_array_get(json_object_get(status_of(r), "history"), 0);
-}
-
-/* Helm's own record must still say deployed for the snapshot to count as the current release. */
-static int up_to_date(reconcile *r, const char *config_digest)
-{
-	json_t *snap = latest(r), *rel = NULL;
-	int ok;
-
-	if (!snap || !cf_object_str(snap, "chartVersion") || strcmp(cf_object_str(snap, "chartVersion"), r->revision) != 0 ||
-	    !cf_object_str(snap, "configDigest") || strcmp(cf_object_str(snap, "configDigest"), config_digest) != 0 ||
-	    !cf_object_str(snap, "status") || strcmp(cf_object_str(snap, "status"), "deployed") != 0 ||
-	    !cf_object_str(snap, "name") || strcmp(cf_object_str(snap, "name"), r->release) != 0)
-		return 0;
-	if (hc_storage_read(&rel, r->env->kube, r->storage_ns, r->release,
-			    (int)json_integer_value(json_object_get(snap, "version"))) < 0)
-		return 0;
-	ok = cf_object_str(rel, "info.status") && strcmp(cf_object_str(rel, "info.status"), "deployed") == 0;
-	json_decref(rel);
-	return ok;
-}
-
-static int create_namespace(reconcile *r)
-{
-	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER};
-	char body[512];
-	cf_kube_ref ref = {"v1", "Namespace", NULL, r->target_ns};
-
-	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}",
-		 r->target_ns);
-	return cf_kube_patch(r->env->kube, NULL, &ref, CF_KUBE_PATCH_APPLY, body, &wo);
-}
-
-static int write_values_file(char *path, size_t size, reconcile *r, const json_t *values)
-{
-	snprintf(path, size, "%s/values.json", r->work);
-	if (json_dump_file(values, path, JSON_COMPACT) != 0)
-		return cf_error_set(CF_EIO, "writing %s failed", path);
+	json_array_foreach(json_object_get(json_object_get(r->obj, "spec"), "dependsOn"), i, dep) {
+		const char *name = cf_object_str(dep, "name"), *ns = cf_object_str(dep, "namespace");
+		int ready;
+		if (!name)
+			continue;
+		if (!ns || !*ns)
+			ns = cf_object_str(r->obj, "metadata.namespace");
+		ready = cf_object_get(&other, r->env->kube, HC_API_VERSION, HC_KIND, ns, name) == 0 &&
+			cf_cond_has_status(other, CF_COND_READY, "True") &&
+			json_integer_value(json_object_get(json_object_get(other, "status"), "observedGeneration")) ==
+				json_integer_value(json_object_get(json_object_get(other, "metadata"), "generation"));
+		json_decref(other);
+		other = NULL;
+		if (!ready) {
+			char msg[700];
+			snprintf(msg, sizeof(msg), "dependency '%s/%s' is not ready", ns, name);
+			cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_DEPENDENCY_NOT_READY, msg, r->now);
+			cf_log_info(&r->log, "%s, retrying in %llds", msg, (long long)(r->env->requeue_dependency_ms / 1000));
+			r->retry_ms = r->env->requeue_dependency_ms;
+			return CF_EAGAIN;
+		}
+	}
 	return 0;
 }
 
-/* The status snapshot Flux keeps per release revision. */
-static json_t *snapshot(const hc_release *rel, const char *config_digest, const char *first_k8s,
-			const char *last_k8s)
-{
-	json_t *j = json_pack("{s:s,s:O,s:O,s:s,s:i}", "name", rel->name, "chart", rel->chart_meta, "config",
-			      rel->config, "manifest", rel->manifest ? rel->manifest : "", "version", rel->version);
-	char digest[96];
-
-	hc_values_digest(digest, sizeof(digest), j, "sha256");
-	json_decref(j);
-	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "apiVersion", "helm.sh/release.v1",
-			 "name", rel->name, "namespace", rel->ns, "digest", digest, "version", rel->version,
-			 "status", rel->status, "chartName", cf_object_str(rel->chart_meta, "name"), "chartVersion",
-			 cf_object_str(rel->chart_meta, "version"), "appVersion",
-			 cf_object_str(rel->chart_meta, "appVersion") ? cf_object_str(rel->chart_meta, "appVersion") : "",
-			 "configDigest", config_digest, "firstDeployed", first_k8s, "lastDeployed", last_k8s);
-}
-
-/* Records revision n, supersedes the previous one and prunes past maxHistory. */
-static int record(reconcile *r, hc_release *rel, const char *config_digest, const char *first_k8s, int prev)
-{
-	json_t *max = json_object_get(json_object_get(r->obj, "spec"), "maxHistory");
-	int64_t keep = json_is_integer(max) ? json_integer_value(max) : DEFAULT_MAX_HISTORY;
-	char last_k8s[64];
-	json_t *history, *snap;
-	int err;
-
-	if ((err = hc_storage_write(r->env->kube, r->storage_ns, rel)) < 0)
-		return err;
-	if (prev > 0 && strcmp(rel->status, "deployed") == 0 &&
-	    (err = hc_storage_set_status(r->env->kube, r->storage_ns, rel->name, prev, "superseded")) < 0 &&
-	    err != CF_ENOTFOUND)
-		return err;
-	if (keep > 0 && rel->version - keep >= 1)
-		hc_storage_delete(r->env->kube, r->storage_ns, rel->name, (int)(rel->version - keep));
-	cf_cond_format_time(last_k8s, sizeof(last_k8s), r->now);
-	snap = snapshot(rel, config_digest, first_k8s ? first_k8s : last_k8s, last_k8s);
-	history = json_array();
-	json_array_append_new(history, snap);
-	/* Flux keeps the history down to the previous successful release. */
-	json_t *prev_snap = latest(r);
-	if (prev_snap && strcmp(rel->status, "deployed") == 0) {
-		json_t *p = json_deep_copy(prev_snap);
-		json_object_set_new(p, "status", json_string("superseded"));
-		json_array_append_new(history, p);
-	} else if (prev_snap) {
-		json_array_append(history, prev_snap);
-	}
-	set_status(r, "history", history);
-	return 0;
-}
-
-static int step_release(reconcile *r, hc_chart *chart)
-{
-	json_t *values = NULL, *objects = NULL, *snap;
-	char cfg_digest[96], checksum[64], values_path[4200], first[64], started[64], msg[4200];
-	char *manifest = NULL;
-	struct timespec ts;
-	int err, upgrade, prev = 0;
-	const char *first_k8s = NULL;
-
-	if ((err = hc_values_compose(&values, r->env->kube, r->obj)) < 0) {
-		err = fail(r, err, HC_REASON_VALUES_FAILED, "%s", cf_error_last());
-		goto done;
-	}
-	hc_values_digest(cfg_digest, sizeof(cfg_digest), values, "sha256");
-	hc_values_digest(checksum, sizeof(checksum), values, "sha1");
-	set_status(r, "lastAttemptedRevision", json_string(r->revision));
-	set_status(r, "lastAttemptedValuesChecksum", json_string(checksum));
-	set_status(r, "lastAttemptedConfigDigest", json_string(cfg_digest));
-	set_status(r, "storageNamespace", json_string(r->storage_ns));
-	if (up_to_date(r, cfg_digest)) {
-		snprintf(msg, sizeof(msg), "Helm %s succeeded for release %s/%s.v%lld with chart %s@%s",
-			 json_integer_value(json_object_get(latest(r), "version")) > 1 ? "upgrade" : "install",
-			 r->target_ns, r->release, (long long)json_integer_value(json_object_get(latest(r), "version")),
-			 cf_object_str(chart->meta, "name"), r->revision);
-		/* Ready keeps the reason of the action that produced the current release, as in Flux. */
-		const char *why = cf_object_str(cf_cond_get(r->obj, HC_COND_RELEASED), "reason");
-		cf_cond_set(r->obj, CF_COND_READY, "True", why ? why : HC_REASON_INSTALL_SUCCEEDED, msg, r->now);
-		goto done;
-	}
-	snap = latest(r);
-	if (snap && cf_object_str(snap, "name") && strcmp(cf_object_str(snap, "name"), r->release) == 0) {
-		prev = (int)json_integer_value(json_object_get(snap, "version"));
-		first_k8s = cf_object_str(snap, "firstDeployed");
-	}
-	upgrade = prev > 0;
-	set_status(r, "lastAttemptedReleaseAction", json_string(upgrade ? "upgrade" : "install"));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	go_time(started, sizeof(started), &ts);
-	snprintf(first, sizeof(first), "%s", started);
-	json_t *prev_rel = NULL;
-	/* An upgrade keeps the release's first deployment time, as Helm does. */
-	if (prev > 0 && hc_storage_read(&prev_rel, r->env->kube, r->storage_ns, r->release, prev) == 0 &&
-	    cf_object_str(prev_rel, "info.first_deployed"))
-		snprintf(first, sizeof(first), "%s", cf_object_str(prev_rel, "info.first_deployed"));
-	json_decref(prev_rel);
-	if ((err = write_values_file(values_path, sizeof(values_path), r, values)) < 0 ||
-	    (err = hc_chart_render(&objects, &manifest, chart, r->release, r->target_ns, values_path,
-				   r->env->kube)) < 0) {
-		err = fail(r, err, upgrade ? HC_REASON_UPGRADE_FAILED : HC_REASON_INSTALL_FAILED, "%s", cf_error_last());
-		cf_cond_set(r->obj, HC_COND_RELEASED, "False", upgrade ? HC_REASON_UPGRADE_FAILED : HC_REASON_INSTALL_FAILED,
-			    cf_error_last(), r->now);
-		goto done;
-	}
-	if (json_is_true(json_object_get(json_object_get(json_object_get(r->obj, "spec"), "install"), "createNamespace")) &&
-	    (err = create_namespace(r)) < 0) {
-		err = fail(r, err, HC_REASON_INSTALL_FAILED, "failed to create namespace %s: %s", r->target_ns,
-			   cf_error_last());
-		goto done;
-	}
-	hc_release rel = {
-		.name = r->release, .ns = r->target_ns, .version = prev + 1, .chart_meta = chart->meta,
-		.chart_values = chart->values, .config = values, .manifest = manifest, .first_deployed = first,
-		.last_deployed = started,
-	};
-	err = hc_apply(r->env->kube, objects, cf_object_duration_ms(r->obj, "spec.timeout", DEFAULT_TIMEOUT_MS));
-	if (err < 0) {
-		char text[4096];
-		snprintf(text, sizeof(text), "%s", cf_error_last());
-		rel.status = "failed";
-		rel.description = text;
-		record(r, &rel, cfg_digest, first_k8s, prev);
-		snprintf(msg, sizeof(msg), "Helm %s failed for release %s/%s with chart %s@%s: %s",
-			 upgrade ? "upgrade" : "install", r->target_ns, r->release, cf_object_str(chart->meta, "name"),
-			 r->revision, text);
-		cf_cond_set(r->obj, HC_COND_RELEASED, "False", upgrade ? HC_REASON_UPGRADE_FAILED : HC_REASON_INSTALL_FAILED,
-			    msg, r->now);
-		err = fail(r, err, upgrade ? HC_REASON_UPGRADE_FAILED : HC_REASON_INSTALL_FAILED, "%s", msg);
-		goto done;
-	}
-	rel.status = "deployed";
-	rel.description = upgrade ? "Upgrade complete" : "Install complete";
-	if ((err = record(r, &rel, cfg_digest, first_k8s, prev)) < 0) {
-		err = fail(r, err, upgrade ? HC_REASON_UPGRADE_FAILED : HC_REASON_INSTALL_FAILED,
-			   "failed to record release: %s", cf_error_last());
-		goto done;
-	}
-	set_status(r, "lastReleaseRevision", json_integer(rel.version));
-	snprintf(msg, sizeof(msg), "Helm %s succeeded for release %s/%s.v%d with chart %s@%s",
-		 upgrade ? "upgrade" : "install", r->target_ns, r->release, rel.version, cf_object_str(chart->meta, "name"),
-		 r->revision);
-	const char *reason = upgrade ? HC_REASON_UPGRADE_SUCCEEDED : HC_REASON_INSTALL_SUCCEEDED;
-	cf_cond_set(r->obj, HC_COND_RELEASED, "True", reason, msg, r->now);
-	cf_cond_set(r->obj, CF_COND_READY, "True", reason, msg, r->now);
-	cf_object_event(r->env->kube, &hc_reporter, r->obj, "Normal", reason, r->revision, "%s", msg);
-	cf_log_info(&r->log, "%s", msg);
-done:
-	free(manifest);
-	json_decref(values);
-	json_decref(objects);
-	return err;
-}
-
-static int run(reconcile *r)
+static int run(hc_rec *r)
 {
 	hc_chart chart = {0};
 	int err;
 
 	names(r);
-	if ((err = step_helmchart(r)) < 0 || (err = step_fetch(r, &chart)) < 0)
+	if ((err = step_dependencies(r)) < 0 || (err = step_helmchart(r)) < 0 || (err = step_fetch(r, &chart)) < 0)
 		goto done;
-	err = step_release(r, &chart);
+	err = hc_release_reconcile(r, &chart);
 done:
 	hc_chart_close(&chart);
 	return err;
 }
 
 /* Deleting a HelmRelease uninstalls its release (unless suspended) and deletes its HelmChart. */
-static int finalize(reconcile *r)
+static int finalize(hc_rec *r)
 {
-	json_t *snap = latest(r);
+	json_t *snap = json_array_get(json_object_get(hc_status(r), "history"), 0);
 	cf_kube_ref ref;
 	int err;
 
 	names(r);
 	if (snap && cf_object_str(snap, "name") && !json_is_true(json_object_get(json_object_get(r->obj, "spec"), "suspend"))) {
 		const char *sns = cf_object_str(r->obj, "status.storageNamespace");
-		if ((err = hc_uninstall(r->env->kube, sns ? sns : r->storage_ns, cf_object_str(snap, "name"),
-					(int)json_integer_value(json_object_get(snap, "version")))) < 0) {
+		char st[32];
+		int64_t modified;
+		/* The newest record, which may be newer than the status knows (a crash, a rollback). */
+		int version = (int)json_integer_value(json_object_get(snap, "version"));
+		hc_storage_last(&version, st, sizeof(st), &modified, r->kube, sns ? sns : r->storage_ns,
+				cf_object_str(snap, "name"));
+		json_t *un = json_object_get(json_object_get(r->obj, "spec"), "uninstall");
+		int64_t t = cf_object_duration_ms(r->obj, "spec.timeout", 5 * 60 * 1000);
+		if ((err = hc_uninstall(r->kube, sns ? sns : r->storage_ns, cf_object_str(snap, "name"), version,
+					!json_is_true(json_object_get(un, "disableHooks")), un ? cf_object_duration_ms(un, "timeout", t) : t)) < 0) {
 			cf_log_error(&r->log, "uninstall failed: %s", cf_error_last());
 			return err;
 		}
@@ -457,7 +260,7 @@ static int finalize(reconcile *r)
 	return cf_object_finalizer(r->env->kube, r->obj, 0);
 }
 
-static void publish(reconcile *r, uint64_t ms)
+static void publish(hc_rec *r, uint64_t ms)
 {
 	json_t *ready = cf_cond_get(r->obj, CF_COND_READY);
 	cf_bus_msg m = {.type = CF_BUS_RECONCILE_RESULT};
@@ -483,7 +286,7 @@ static void publish(reconcile *r, uint64_t ms)
 cf_result hc_reconcile(const cf_request *req)
 {
 	hc_env *env = req->service_ctx;
-	reconcile r = {.env = env, .log = *req->log, .now = time(NULL)};
+	hc_rec r = {.env = env, .log = *req->log, .now = time(NULL)};
 	struct timespec a, b;
 	cf_result res = cf_result_done();
 	int err;
@@ -491,6 +294,15 @@ cf_result hc_reconcile(const cf_request *req)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if ((err = cf_object_get(&r.obj, env->kube, HC_API_VERSION, HC_KIND, req->namespace_, req->name)) < 0)
 		return err == CF_ENOTFOUND ? cf_result_done() : cf_result_error();
+	/* Helm actions run as spec.serviceAccountName when set, as in Flux. */
+	const char *sa = cf_object_str(r.obj, "spec.serviceAccountName");
+	r.kube = env->kube;
+	if (sa && *sa && cf_kube_new_as_service_account(&r.kube, env->kube, req->namespace_, sa) < 0) {
+		cf_log_error(&r.log, "impersonating ServiceAccount %s failed: %s", sa, cf_error_last());
+		r.kube = NULL;
+		res = cf_result_error();
+		goto done;
+	}
 	if (cf_object_str(r.obj, "metadata.deletionTimestamp")) {
 		res = finalize(&r) < 0 ? cf_result_error() : cf_result_done();
 		goto done;
@@ -509,15 +321,18 @@ cf_result hc_reconcile(const cf_request *req)
 	r.retry_ms = interval;
 	err = run(&r);
 	r.now = time(NULL);
-	json_object_set(status_of(&r), "observedGeneration",
+	json_object_set(hc_status(&r), "observedGeneration",
 			json_object_get(json_object_get(r.obj, "metadata"), "generation"));
 	cf_cond_summarize(r.obj, r.now);
 	if (cf_object_patch_status(env->kube, r.old, r.obj) < 0)
 		cf_log_error(&r.log, "patching status failed: %s", cf_error_last());
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	publish(&r, (uint64_t)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000));
-	res = cf_result_requeue(err < 0 ? r.retry_ms : interval);
+	/* Waiting (CF_EAGAIN) comes back after retry_ms; failures back off as the runtime's error path does. */
+	res = err == CF_EAGAIN ? cf_result_requeue(r.retry_ms) : err < 0 ? cf_result_error() : cf_result_requeue(interval);
 done:
+	if (r.kube != env->kube)
+		cf_kube_free(r.kube);
 	if (r.work[0])
 		cf_object_rmtree(r.work);
 	json_decref(r.helmchart);

@@ -118,7 +118,7 @@ static int gunzip_buf(char **out, const unsigned char *in, size_t len)
 
 static json_t *release_json(const hc_release *rel)
 {
-	return json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s},s:{s:O,s:n,s:[],s:O,s:n,s:[]},s:O,s:s,s:i,s:s}",
+	json_t *j = json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s},s:{s:O,s:n,s:[],s:O,s:n,s:[]},s:O,s:s,s:i,s:s}",
 			 "name", rel->name,
 			 "info", "first_deployed", rel->first_deployed, "last_deployed", rel->last_deployed,
 			 "deleted", "", "description", rel->description, "status", rel->status, "notes", "",
@@ -126,6 +126,11 @@ static json_t *release_json(const hc_release *rel)
 			 "schema", "files",
 			 "config", rel->config, "manifest", rel->manifest ? rel->manifest : "",
 			 "version", rel->version, "namespace", rel->ns);
+
+	/* Helm leaves hooks out when there are none (omitempty). */
+	if (j && json_array_size(rel->hooks))
+		json_object_set(j, "hooks", (json_t *)rel->hooks);
+	return j;
 }
 
 /* Applies the Secret holding payload (Helm's single-encoded text) with Helm's labels. */
@@ -196,6 +201,14 @@ int hc_storage_write(cf_kube *kube, const char *ns, const hc_release *rel)
 	return err;
 }
 
+int hc_storage_write_json(cf_kube *kube, const char *ns, const json_t *rel)
+{
+	if (!json_is_string(json_object_get(rel, "name")) || !json_is_integer(json_object_get(rel, "version")) ||
+	    !cf_object_str(rel, "info.status"))
+		return cf_error_set(CF_EINVALID, "release record is incomplete");
+	return put_release(kube, ns, rel);
+}
+
 int hc_storage_read(json_t **out, cf_kube *kube, const char *ns, const char *name, int version)
 {
 	char key[512], *text = NULL, *plain = NULL;
@@ -234,14 +247,21 @@ done:
 	return err;
 }
 
-int hc_storage_set_status(cf_kube *kube, const char *ns, const char *name, int version, const char *status)
+int hc_storage_set_status(cf_kube *kube, const char *ns, const char *name, int version, const char *status,
+			  const char *description)
 {
 	json_t *rel = NULL;
 	int err;
 
 	if ((err = hc_storage_read(&rel, kube, ns, name, version)) < 0)
 		return err;
+	if (!json_is_object(json_object_get(rel, "info"))) {
+		json_decref(rel);
+		return cf_error_set(CF_EPARSE, "release record %s v%d has no info", name, version);
+	}
 	json_object_set_new(json_object_get(rel, "info"), "status", json_string(status));
+	if (description)
+		json_object_set_new(json_object_get(rel, "info"), "description", json_string(description));
 	err = put_release(kube, ns, rel);
 	json_decref(rel);
 	return err;
@@ -257,4 +277,82 @@ int hc_storage_delete(cf_kube *kube, const char *ns, const char *name, int versi
 	ref = (cf_kube_ref){"v1", "Secret", ns, key};
 	err = cf_kube_delete(kube, NULL, &ref, NULL);
 	return err == CF_ENOTFOUND ? 0 : err;
+}
+
+/* What the labels of one record Secret say. */
+typedef struct {
+	int version;
+	char status[32];
+	int64_t modified;
+	json_t *versions; /* for hc_storage_supersede: every listed revision */
+} last_seen;
+
+static int collect_last(void *ctx, const char *item, size_t len)
+{
+	last_seen *seen = ctx;
+	json_t *obj = json_loadb(item, len, 0, NULL);
+	const char *v = cf_object_meta(obj, "labels", "version"), *st = cf_object_meta(obj, "labels", "status");
+	const char *mod = cf_object_meta(obj, "labels", "modifiedAt");
+	long version = v ? strtol(v, NULL, 10) : 0;
+
+	if (!mod)
+		mod = cf_object_meta(obj, "labels", "createdAt");
+	if (version > 0 && version < (1L << 30)) {
+		if (seen->versions)
+			json_array_append_new(seen->versions, json_integer(version));
+		if (version > seen->version) {
+			seen->version = (int)version;
+			snprintf(seen->status, sizeof(seen->status), "%s", st ? st : "unknown");
+			seen->modified = mod ? strtoll(mod, NULL, 10) : 0;
+		}
+	}
+	json_decref(obj);
+	return 0;
+}
+
+static int list_records(last_seen *seen, cf_kube *kube, const char *ns, const char *name, const char *status)
+{
+	char selector[400];
+	cf_kube_list_opts lo = {.label_selector = selector};
+	cf_kube_ref ref = {"v1", "Secret", ns, NULL};
+
+	snprintf(selector, sizeof(selector), "owner=helm,name=%s%s%s", name, status ? ",status=" : "", status ? status : "");
+	return cf_kube_list(kube, NULL, &ref, &lo, collect_last, seen);
+}
+
+int hc_storage_last(int *version, char *status, size_t status_size, int64_t *modified, cf_kube *kube, const char *ns,
+		    const char *name)
+{
+	last_seen seen = {0};
+	int err;
+
+	if ((err = list_records(&seen, kube, ns, name, NULL)) < 0)
+		return err;
+	if (seen.version == 0)
+		return CF_ENOTFOUND;
+	*version = seen.version;
+	snprintf(status, status_size, "%s", seen.status);
+	*modified = seen.modified;
+	return 0;
+}
+
+int hc_storage_supersede(cf_kube *kube, const char *ns, const char *name, int except)
+{
+	last_seen seen = {.versions = json_array()};
+	json_t *v;
+	size_t i;
+	int err;
+
+	if ((err = list_records(&seen, kube, ns, name, "deployed")) < 0)
+		goto done;
+	json_array_foreach(seen.versions, i, v) {
+		int version = (int)json_integer_value(v);
+		if (version != except &&
+		    (err = hc_storage_set_status(kube, ns, name, version, "superseded", NULL)) < 0 && err != CF_ENOTFOUND)
+			goto done;
+		err = 0;
+	}
+done:
+	json_decref(seen.versions);
+	return err;
 }

@@ -1,6 +1,7 @@
 /*
- * Uninstalling a release as `helm uninstall` does without hooks: the objects of the deployed
- * revision's manifest are deleted in reverse install order, then every revision record goes.
+ * Uninstalling a release as `helm uninstall` does: pre-delete hooks, the objects of the newest
+ * revision's manifest deleted in reverse install order, post-delete hooks, then every revision
+ * record goes.
  */
 #include "hc.h"
 
@@ -70,18 +71,28 @@ static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns)
 	return first;
 }
 
-int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version)
+int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, int hooks, int64_t timeout_ms)
 {
-	json_t *rel = NULL;
+	json_t *rel = NULL, *hook_list;
+	const char *ns;
 	int err;
 
 	if (version > 0 && (err = hc_storage_read(&rel, kube, storage_ns, release, version)) < 0 && err != CF_ENOTFOUND)
 		return err;
-	if (rel && cf_object_str(rel, "manifest") &&
-	    (err = delete_manifest(kube, cf_object_str(rel, "manifest"), cf_object_str(rel, "namespace"))) < 0) {
-		json_decref(rel);
-		return err;
+	ns = rel ? cf_object_str(rel, "namespace") : NULL;
+	hook_list = rel ? json_object_get(rel, "hooks") : NULL;
+	if (hooks && ns && (err = hc_hooks_run(kube, hook_list, "pre-delete", release, ns, timeout_ms)) < 0) {
+		err = cf_error_wrap(err, "pre-delete hooks failed: ");
+		goto done;
 	}
+	if (rel && cf_object_str(rel, "manifest") && (err = delete_manifest(kube, cf_object_str(rel, "manifest"), ns)) < 0)
+		goto done;
+	if (hooks && ns && (err = hc_hooks_run(kube, hook_list, "post-delete", release, ns, timeout_ms)) < 0) {
+		err = cf_error_wrap(err, "post-delete hooks failed: ");
+		goto done;
+	}
+	err = delete_records(kube, storage_ns, release);
+done:
 	json_decref(rel);
-	return delete_records(kube, storage_ns, release);
+	return err;
 }

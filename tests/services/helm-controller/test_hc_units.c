@@ -1,4 +1,4 @@
-/* Unit tests of helm-controller's values merging (Flux's valuesFrom then values order) and release keys. */
+/* Unit tests of helm-controller's values merging (Flux's valuesFrom then values order), release keys and hook parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,9 +94,64 @@ static void test_chart_open_garbage(void **state)
 	rmdir(dir);
 }
 
+/* Hook documents of a rendered chart: Helm's events, weight and policies; release objects and unknown events skipped. */
+static void test_hooks_parse(void **state)
+{
+	const char *rendered =
+		"---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
+		"---\n# Source: c/templates/job.yaml\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"
+		"  annotations:\n    helm.sh/hook: \" Pre-Install , post-upgrade\"\n    helm.sh/hook-weight: \"-5\"\n"
+		"    helm.sh/hook-delete-policy: hook-succeeded,hook-failed\n\n"
+		"---\n# Source: c/templates/t.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n"
+		"  annotations:\n    helm.sh/hook: test-success\n    helm.sh/hook-weight: nope\n"
+		"---\n# Source: c/templates/u.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: u\n"
+		"  annotations:\n    helm.sh/hook: pre-install,no-such-event\n";
+	json_t *hooks = NULL, *h;
+
+	(void)state;
+	assert_int_equal(hc_hooks_parse(&hooks, rendered), 0);
+	assert_int_equal(json_array_size(hooks), 2);
+	h = json_array_get(hooks, 0);
+	assert_string_equal(json_string_value(json_object_get(h, "name")), "j");
+	assert_string_equal(json_string_value(json_object_get(h, "path")), "c/templates/job.yaml");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "events"), 0)), "pre-install");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "events"), 1)), "post-upgrade");
+	assert_int_equal(json_integer_value(json_object_get(h, "weight")), -5);
+	assert_int_equal(json_array_size(json_object_get(h, "delete_policies")), 2);
+	/* The document as split, trimmed: no "# Source:" line, no trailing blank line. */
+	const char *manifest = json_string_value(json_object_get(h, "manifest"));
+	assert_int_equal(strncmp(manifest, "apiVersion: batch/v1", 20), 0);
+	assert_int_not_equal(manifest[strlen(manifest) - 1], '\n');
+	h = json_array_get(hooks, 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "events"), 0)), "test");
+	assert_null(json_object_get(h, "weight"));
+	assert_null(json_object_get(h, "delete_policies"));
+	json_decref(hooks);
+}
+
+/* Hostile or odd text yields no hooks and no crash. */
+static void test_hooks_parse_hostile(void **state)
+{
+	static const char *const inputs[] = {
+		"", "---", "---\n", "# Source: ", "---\n# Source: x\n", ":\n- [\n", "---\n---\n---\n",
+		"metadata:\n  annotations:\n    helm.sh/hook: [1, 2]\n", "metadata: 5\n",
+	};
+	json_t *hooks;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(*inputs); i++) {
+		hooks = NULL;
+		assert_int_equal(hc_hooks_parse(&hooks, inputs[i]), 0);
+		assert_int_equal(json_array_size(hooks), 0);
+		json_decref(hooks);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks_parse),
+		cmocka_unit_test(test_hooks_parse_hostile),
 		cmocka_unit_test(test_merge_nested),
 		cmocka_unit_test(test_merge_type_change),
 		cmocka_unit_test(test_digest_canonical),
