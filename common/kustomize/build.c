@@ -56,7 +56,11 @@ static int accumulate_one(kz_resmap *m, kz_ctx *ctx, const kz_kust *k, const cha
 	}
 	if ((err = kz_fs_resolve(&path, &ctx->fs, k->dir, entry, NULL)) < 0)
 		goto done;
-	if (kz_fs_is_dir(path)) {
+	if (kz_fs_is_dir(path) && entry[0] == '/') {
+		/* kustomize loads a directory only relative to the kustomization naming it */
+		err = cf_error_set(CF_EINVALID, "'%s' must resolve to a file: new root '%s' cannot be absolute",
+		                   entry, entry);
+	} else if (kz_fs_is_dir(path)) {
 		err = kz_build_target(&sub, ctx, path, 0);
 	} else {
 		char *checked = NULL;
@@ -109,6 +113,8 @@ static int accumulate_components(kz_resmap *m, kz_ctx *ctx, const kz_kust *k)
 		else if (is_remote(entry))
 			err = cf_error_set(CF_EUNSUPPORTED, "remote components are not supported: '%s'",
 			                   entry);
+		else if (entry[0] == '/')
+			err = cf_error_set(CF_EINVALID, "new root '%s' cannot be absolute", entry);
 		else if ((err = kz_fs_resolve(&path, &ctx->fs, k->dir, entry, NULL)) == 0)
 			err = kz_build_target(m, ctx, path, 1);
 		free(path);

@@ -232,31 +232,46 @@ static const char *group_of(const kz_res *r, char *buf, size_t n)
 	return buf;
 }
 
-static int had_ns(const kz_res *r, const char *ns)
-{
-	if (strcmp(kz_res_ns(r), ns) == 0)
-		return 1;
-	for (size_t i = 0; i < r->n_ids; i++)
-		if (strcmp(r->ids[i].ns, ns) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *eff(const char *ns)
 {
 	return (*ns && strcmp(ns, "default") != 0) ? ns : "default";
 }
 
 /*
- * The object a reference with this old name (and namespace, NULL: the referrer's) now points to;
- * NULL when none or ambiguous. Only renamed objects are candidates.
+ * Whether a {name, namespace} reference naming namespace ns may point to r: kustomize groups the
+ * candidates by their (original, else current) namespace with "" counted as "default", so
+ * "default" finds objects without a namespace and an explicit "" finds nothing.
  */
+static int had_ns(const kz_res *r, const char *ns)
+{
+	if (!*ns)
+		return 0;
+	if (strcmp(eff(kz_res_ns(r)), ns) == 0)
+		return 1;
+	for (size_t i = 0; i < r->n_ids; i++)
+		if (strcmp(eff(r->ids[i].ns), ns) == 0)
+			return 1;
+	return 0;
+}
+
 static int same_affixes(const kz_res *a, const kz_res *b)
 {
 	return strcmp(a->affixes ? a->affixes : "", b->affixes ? b->affixes : "") == 0;
 }
 
-static kz_res *find_referral(fix_ctx *c, const char *old, const char *ref_ns, const char *role_kind)
+/* How a reference limits its candidates by namespace. */
+typedef enum {
+	NS_REFERRER,   /* a bare name: the referrer's namespace (cluster-scoped: any) */
+	NS_ANY,        /* a {name} map without namespace: any namespace */
+	NS_GIVEN,      /* a {name, namespace} map: that namespace */
+} ns_rule;
+
+/*
+ * The object a reference with this old name now points to; NULL when none or ambiguous. Only
+ * renamed objects are candidates; ref_ns is used with NS_GIVEN.
+ */
+static kz_res *find_referral(fix_ctx *c, const char *old, ns_rule rule, const char *ref_ns,
+                             const char *role_kind)
 {
 	char g[256];
 	kz_res *found = NULL, *same = NULL;
@@ -271,13 +286,11 @@ static kz_res *find_referral(fix_ctx *c, const char *old, const char *ref_ns, co
 			continue;
 		if (role_kind && strcmp(role_kind, c->rule->kind) != 0)
 			continue;
-		if (ref_ns) {
-			if (!had_ns(r, ref_ns))
-				continue;
-		} else if (!referrer_cluster && !kz_res_cluster_scoped(r) &&
-		           strcmp(eff(kz_res_ns(r)), eff(kz_res_ns(c->referrer))) != 0) {
+		if (rule == NS_GIVEN && !had_ns(r, ref_ns))
 			continue;
-		}
+		if (rule == NS_REFERRER && !referrer_cluster && !kz_res_cluster_scoped(r) &&
+		    strcmp(eff(kz_res_ns(r)), eff(kz_res_ns(c->referrer))) != 0)
+			continue;
 		if (found && strcmp(kz_res_name(found), kz_res_name(r)) != 0)
 			ambiguous = 1;
 		found = r;
@@ -300,33 +313,36 @@ static int fix_scalar(fix_ctx *c, cf_doc *node, const char *role_kind)
 
 	if (!old)
 		return 0;
-	to = find_referral(c, old, NULL, role_kind);
+	to = find_referral(c, old, NS_REFERRER, NULL, role_kind);
 	if (!to || strcmp(kz_res_name(to), old) == 0)
 		return 0;
 	return cf_doc_set_str(node, kz_res_name(to));
 }
 
-/* {name, namespace} maps: RoleBinding subjects and webhook service references. */
-static int fix_named_map(fix_ctx *c, cf_doc *map, int subjects)
+/*
+ * {name, namespace} maps: RoleBinding subjects (of any kind, as kustomize does not look at the
+ * subject's kind) and webhook service references. A match takes the object's current name and,
+ * when it has one, its current namespace, so a subject follows its ServiceAccount into the
+ * namespace an overlay moved it to even when the name did not change.
+ */
+static int fix_named_map(fix_ctx *c, cf_doc *map)
 {
 	const char *name = cf_doc_get_str(map, "name");
-	const char *ns = cf_doc_get_str(map, "namespace");
+	cf_doc *ns_node = cf_doc_get(map, "namespace");
+	const char *ns = ns_node && cf_doc_type_of(ns_node) == CF_DOC_STR ? cf_doc_text(ns_node) : "";
 	kz_res *to;
 	int err;
 
-	if (subjects) {
-		const char *kind = cf_doc_get_str(map, "kind");
-		if (!kind || strcmp(kind, "ServiceAccount") != 0)
-			return 0;
-	}
 	if (!name)
 		return 0;
-	to = find_referral(c, name, (ns && *ns) ? ns : NULL, NULL);
-	if (!to || strcmp(kz_res_name(to), name) == 0)
+	to = find_referral(c, name, ns_node ? NS_GIVEN : NS_ANY, ns, NULL);
+	if (!to)
 		return 0;
-	if ((err = cf_doc_map_set_str(map, "name", kz_res_name(to))) < 0)
+	if (strcmp(kz_res_name(to), name) != 0 &&
+	    (err = cf_doc_map_set_str(map, "name", kz_res_name(to))) < 0)
 		return err;
-	if (*kz_res_ns(to))
+	/* an empty namespace is a wildcard here: never let it replace "default" */
+	if (*kz_res_ns(to) && (!ns_node || strcmp(ns, kz_res_ns(to)) != 0))
 		return cf_doc_map_set_str(map, "namespace", kz_res_ns(to));
 	return 0;
 }
@@ -339,13 +355,15 @@ static int visit(cf_doc *parent, const char *key, cf_doc *node, void *ctx)
 	if (!node)
 		return 0;
 	if (strcmp(c->path, "subjects") == 0 || strcmp(key, "service") == 0) {
-		int subjects = strcmp(c->path, "subjects") == 0;
 		if (cf_doc_type_of(node) == CF_DOC_SEQ) {
-			for (size_t i = 0; i < cf_doc_len(node) && err == 0; i++)
-				err = fix_named_map(c, cf_doc_item(node, i), subjects);
+			for (size_t i = 0; i < cf_doc_len(node) && err == 0; i++) {
+				cf_doc *item = cf_doc_item(node, i);
+				if (cf_doc_type_of(item) == CF_DOC_MAP)
+					err = fix_named_map(c, item);
+			}
 			return err;
 		}
-		return cf_doc_type_of(node) == CF_DOC_MAP ? fix_named_map(c, node, subjects) : 0;
+		return cf_doc_type_of(node) == CF_DOC_MAP ? fix_named_map(c, node) : 0;
 	}
 	if (cf_doc_type_of(node) == CF_DOC_SEQ) {
 		for (size_t i = 0; i < cf_doc_len(node) && err == 0; i++)

@@ -169,6 +169,42 @@ static const char *action_name(kc_action a)
 	return names[a];
 }
 
+/*
+ * Flux's message for a namespaced object without a namespace: its dry-run request has no
+ * namespace in the path and the API server answers 404, which fluxcd/pkg/ssa reports this way.
+ */
+static int no_namespace_error(const json_t *obj)
+{
+	return cf_error_set(CF_EINVALID, "%s/%s namespace not specified: the server could not find the requested resource",
+			    cf_object_str(obj, "kind"), cf_object_str(obj, "metadata.name"));
+}
+
+/* 1 when obj has no namespace but its kind is namespaced on the server (0 for unknown kinds). */
+static int needs_namespace(cf_kube *kube, const json_t *obj)
+{
+	const char *ns = cf_object_str(obj, "metadata.namespace");
+	cf_kube_resource res;
+
+	if (ns && *ns)
+		return 0;
+	if (!cf_object_str(obj, "apiVersion") || !cf_object_str(obj, "kind") ||
+	    cf_kube_resolve(kube, &res, cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind")) < 0)
+		return 0;
+	return res.namespaced;
+}
+
+/*
+ * Like Flux, which dry-runs a whole stage before applying any of it, a stage with an object that
+ * cannot be placed is refused before anything in it is applied.
+ */
+static int check_stage(cf_kube *kube, json_t **objs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (needs_namespace(kube, objs[i]))
+			return no_namespace_error(objs[i]);
+	return 0;
+}
+
 /* Applies one object and reports what happened. */
 static int reconcile_object(kc_action *action, cf_kube *kube, json_t *obj, int force, int64_t timeout_ms)
 {
@@ -183,7 +219,7 @@ static int reconcile_object(kc_action *action, cf_kube *kube, json_t *obj, int f
 	if (!res.namespaced)
 		json_object_del(json_object_get(obj, "metadata"), "namespace");
 	else if (!ref.namespace_ || !*ref.namespace_)
-		return cf_error_set(CF_EINVALID, "%s/%s namespace not specified", ref.kind, ref.name);
+		return no_namespace_error(obj);
 	ref = ref_of(obj);
 	err = cf_kube_get(kube, &text, &ref);
 	if (err < 0 && err != CF_ENOTFOUND)
@@ -267,8 +303,14 @@ int kc_apply_ids(json_t **out, cf_kube *kube, const json_t *objects)
 		cf_kube_ref ref = ref_of(o);
 		cf_kube_resource res;
 		char id[1024];
-		/* A kind the server does not serve yet (its CRD comes in this apply) has no id to promise. */
+		/*
+		 * A kind the server does not serve yet (its CRD comes in this apply) has no id to promise,
+		 * nor has a namespaced object without a namespace: its apply fails, and an entry without
+		 * a namespace could never be pruned.
+		 */
 		if (!ref.api_version || !ref.kind || cf_kube_resolve(kube, &res, ref.api_version, ref.kind) < 0)
+			continue;
+		if (res.namespaced && (!ref.namespace_ || !*ref.namespace_))
 			continue;
 		json_t *c = json_pack("{s:{s:O?,s:O?}}", "metadata", "name", json_object_get(json_object_get(o, "metadata"), "name"),
 				      "namespace", res.namespaced ? json_object_get(json_object_get(o, "metadata"), "namespace") : NULL);
@@ -299,6 +341,8 @@ int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t ti
 			if (stage_of(json_array_get(objects, i)) == stage)
 				sorted[m++] = json_array_get(objects, i);
 		qsort(sorted, m, sizeof(*sorted), by_order);
+		if ((err = check_stage(kube, sorted, m)) < 0)
+			break;
 		for (size_t i = 0; i < m && err == 0; i++) {
 			kc_action action = KC_UNCHANGED;
 			char id[1024];

@@ -50,17 +50,38 @@ static int in_entries(const json_t *entries, const char *id)
 	return 0;
 }
 
-/* Deletes one stale object unless it is no longer ours or opts out. 1 when deleted or gone. */
-static int prune_one(cf_kube *kube, const json_t *ks, const char *id, const char *version)
+/* An entry of a namespaced kind without a namespace: no object has that address. */
+static int names_nothing(cf_kube *kube, const object_id *o, const char *version)
+{
+	cf_kube_resource res;
+
+	return !*o->ns && cf_kube_resolve(kube, &res, version, o->kind) == 0 && res.namespaced;
+}
+
+/* What prune_one did with an entry (errors are negative). */
+enum { PRUNE_KEPT = 0, PRUNE_DELETED = 1, PRUNE_DROPPED = 2 };
+
+/*
+ * Deletes one stale object unless it is no longer ours or opts out: PRUNE_DELETED when deleted
+ * or gone, PRUNE_KEPT, or PRUNE_DROPPED for an entry that names no object.
+ */
+static int prune_one(cf_kube *kube, const json_t *ks, const char *id, const char *version,
+		     const cf_log_ctx *log)
 {
 	object_id o;
 	json_t *live = NULL;
 	int err;
 
 	if (parse_id(&o, id) < 0 || !version)
-		return 1; /* a malformed entry can name nothing to delete */
+		return PRUNE_DROPPED;
+	/* Older versions recorded these for objects whose apply failed; they must not block deletion. */
+	if (names_nothing(kube, &o, version)) {
+		cf_log_info(log, "skipping inventory entry %s: %s is namespaced and the entry has no namespace",
+			    id, o.kind);
+		return PRUNE_DROPPED;
+	}
 	if ((err = cf_object_get(&live, kube, version, o.kind, o.ns, o.name)) == CF_ENOTFOUND)
-		return 1;
+		return PRUNE_DELETED;
 	if (err < 0)
 		return cf_error_wrap(err, "%s/%s: ", o.kind, o.name);
 	const char *lname = cf_object_meta(live, "labels", KC_LABEL_NAME);
@@ -70,7 +91,7 @@ static int prune_one(cf_kube *kube, const json_t *ks, const char *id, const char
 	if (!ours || cf_object_meta_is(live, KC_ANN_PRUNE, "disabled") || cf_object_meta_is(live, KC_ANN_RECONCILE, "disabled") ||
 	    cf_object_meta_is(live, KC_ANN_SSA, "Ignore")) {
 		json_decref(live);
-		return 0;
+		return PRUNE_KEPT;
 	}
 	json_decref(live);
 	cf_kube_ref ref = {version, o.kind, o.ns, o.name};
@@ -78,11 +99,11 @@ static int prune_one(cf_kube *kube, const json_t *ks, const char *id, const char
 	err = cf_kube_delete(kube, NULL, &ref, &wo);
 	if (err < 0 && err != CF_ENOTFOUND)
 		return cf_error_wrap(err, "%s/%s%s%s deletion failed: ", o.kind, o.ns, *o.ns ? "/" : "", o.name);
-	return 1;
+	return PRUNE_DELETED;
 }
 
 int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_t *ks,
-	     const json_t *old_entries, const json_t *new_entries)
+	     const json_t *old_entries, const json_t *new_entries, const cf_log_ctx *log)
 {
 	json_t *deleted = json_array(), *kept = json_array();
 	size_t n = json_array_size(old_entries);
@@ -95,10 +116,10 @@ int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_
 		int rc;
 		if (!id || in_entries(new_entries, id))
 			continue;
-		rc = err < 0 ? 0 : prune_one(kube, ks, id, cf_object_str(e, "v"));
+		rc = err < 0 ? PRUNE_KEPT : prune_one(kube, ks, id, cf_object_str(e, "v"), log);
 		if (rc < 0)
 			err = rc;
-		if (rc == 1) {
+		if (rc == PRUNE_DELETED) {
 			object_id o;
 			char line[1400];
 			if (parse_id(&o, id) == 0) {
@@ -106,7 +127,7 @@ int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_
 				json_array_append_new(deleted, json_string(line));
 			}
 		}
-		else if (err < 0)
+		else if (rc != PRUNE_DROPPED && err < 0)
 			json_array_insert(kept, 0, e);
 	}
 	*out_deleted = deleted;

@@ -130,10 +130,12 @@ void kc_inventory_id(char *buf, size_t size, const json_t *obj);
 /*
  * Deletes the objects in old_entries that are not in new_entries, in reverse order, when they
  * still carry ks's owner labels and do not opt out. *out_deleted gets "Kind/ns/name deleted" lines.
- * On failure the ids that were not deleted are in *out_kept.
+ * On failure the ids that were not deleted are in *out_kept. An entry of a namespaced kind without
+ * a namespace (recorded by older versions for an object that was never applied) names nothing: it
+ * is dropped with a line on log.
  */
 int kc_prune(json_t **out_deleted, json_t **out_kept, cf_kube *kube, const json_t *ks,
-	     const json_t *old_entries, const json_t *new_entries);
+	     const json_t *old_entries, const json_t *new_entries, const cf_log_ctx *log);
 
 /* Waits until no object of entries is terminating (deletionPolicy WaitForTermination). CF_ETIMEOUT. */
 int kc_inventory_wait_gone(cf_kube *kube, const json_t *entries, int64_t timeout_ms);

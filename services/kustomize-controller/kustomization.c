@@ -361,7 +361,7 @@ static int step_prune(reconcile *r, json_t *inventory)
 	size_t i, len = 0;
 	int err;
 
-	err = kc_prune(&deleted, &kept, r->kube, r->obj, old_inventory(r->obj), inventory);
+	err = kc_prune(&deleted, &kept, r->kube, r->obj, old_inventory(r->obj), inventory, &r->log);
 	/* Objects whose delete failed stay in the inventory so the next run retries them. */
 	json_array_extend(inventory, kept);
 	msg[0] = '\0';
@@ -513,7 +513,7 @@ static int finalize(reconcile *r)
 		r->kube = r->env->kube;
 		if (cf_object_str(r->obj, "spec.serviceAccountName") && use_client(r) < 0)
 			goto done;
-		err = kc_prune(&deleted, &kept, r->kube, r->obj, old_inventory(r->obj), none);
+		err = kc_prune(&deleted, &kept, r->kube, r->obj, old_inventory(r->obj), none, &r->log);
 		if (err == 0 && policy && strcmp(policy, "WaitForTermination") == 0)
 			err = kc_inventory_wait_gone(r->kube, old_inventory(r->obj), timeout_ms(r->obj));
 		if (err < 0) {

@@ -678,6 +678,50 @@ static void test_delete_prunes(void **state)
 	assert_null(ks);
 }
 
+/* A namespaced object without a namespace and no targetNamespace: a clear failure, and deletable. */
+static void test_namespace_not_specified(void **state)
+{
+	long long end;
+	json_t *ks = NULL;
+	char *inv;
+
+	(void)state;
+	need_cluster();
+	assert_int_equal(kc_e2e_create(&e, NULL, "{\"apiVersion\":\"" KS_API "\",\"kind\":\"Kustomization\","
+		"\"metadata\":{\"name\":\"nons\"},\"spec\":{\"interval\":\"10m\",\"retryInterval\":\"2s\","
+		"\"path\":\"./nons\",\"prune\":true,\"sourceRef\":{\"kind\":\"GitRepository\",\"name\":\"repo\"}}}"), 0);
+	ks = kc_e2e_wait_ks(&e, "nons", "False", NULL, TIMEOUT);
+	assert_non_null(ks);
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "reason"), "ReconciliationFailed");
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "message"),
+			    "ConfigMap/unplaced namespace not specified: the server could not find the requested resource");
+	/* Nothing that cannot be applied is promised into the inventory. */
+	inv = inventory(ks);
+	assert_string_equal(inv, "");
+	free(inv);
+	json_decref(ks);
+	assert_null(kc_e2e_get(&e, "v1", "ConfigMap", NULL, "unplaced"));
+
+	/* The entry older versions recorded for it must not block the deletion finalizer. */
+	assert_int_equal(kc_e2e_patch(&e, KS_API, "Kustomization", NULL, "nons", 1,
+		"{\"status\":{\"inventory\":{\"entries\":[{\"id\":\"_unplaced__ConfigMap\",\"v\":\"v1\"}]}}}"), 0);
+	ks = kc_e2e_get(&e, KS_API, "Kustomization", NULL, "nons");
+	inv = inventory(ks);
+	assert_string_equal(inv, "_unplaced__ConfigMap");
+	free(inv);
+	json_decref(ks);
+	cf_kube_ref ref = {KS_API, "Kustomization", e.ns, "nons"};
+	assert_int_equal(cf_kube_delete(e.kube, NULL, &ref, NULL), 0);
+	for (end = cft_now_ms() + TIMEOUT; cft_now_ms() < end; usleep(200000)) {
+		if (!(ks = kc_e2e_get(&e, KS_API, "Kustomization", NULL, "nons")))
+			break;
+		json_decref(ks);
+	}
+	assert_null(ks);
+	assert_int_equal(cft_sh("grep -q 'skipping inventory entry _unplaced__ConfigMap' '%s/kustomize-controller.log'",
+				e.dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_stalled_and_not),
 		cmocka_unit_test(test_no_cross_namespace_refs),
 		cmocka_unit_test(test_delete_prunes),
+		cmocka_unit_test(test_namespace_not_specified),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
