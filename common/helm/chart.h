@@ -74,9 +74,10 @@ int chart_strvals_parse(cf_helm_val *vals, const char *s, int as_string);
 /* ---- chart_objs.c ---- */
 int chart_obj_chart(cf_helm_val **out, const cf_helm_chart *c, int is_root);
 /* .Capabilities for kube_version (NULL: Helm's default) with extra API versions after the
- * default set. CF_EINVALID with Helm's message for a kube version it would not parse. */
+ * default set, or instead of it when replace. CF_EINVALID with Helm's message for a kube
+ * version it would not parse. */
 int chart_obj_capabilities(cf_helm_val **out, const char *kube_version,
-                           const char *const *extra_apis, size_t n_extra);
+                           const char *const *extra_apis, size_t n_extra, int replace);
 /* "v1.20.0" or the Version --kube-version gives (out of size bytes). */
 int chart_kube_version(char *out, size_t size, const char *kube_version);
 int chart_obj_files(cf_helm_val **out, const cf_helm_chart *c);

@@ -226,15 +226,17 @@ int chart_kube_version(char *out, size_t size, const char *kube_version)
 }
 
 int chart_obj_capabilities(cf_helm_val **out, const char *kube_version,
-                           const char *const *extra_apis, size_t n_extra)
+                           const char *const *extra_apis, size_t n_extra, int replace)
 {
 	static const char *const kn[] = { "Version", "Major", "Minor" };
 	static const char *const hn[] = { "version", "go_version" };
 	static const char *const cn[] = { "KubeVersion", "APIVersions", "HelmVersion" };
+	/* A cluster's discovery replaces the defaults, as in helm install; flags add to them. */
+	size_t n_def = replace ? 0 : N_APIS;
 	kube_data *kd = calloc(1, sizeof(*kd));
 	caps_data *cd = calloc(1, sizeof(*cd));
 	cf_helm_val *kv[3] = { NULL }, *hvv[2] = { hv_str(HELM_VERSION), hv_str(HELM_GO_VERSION) };
-	cf_helm_val *cv[3] = { NULL, hv_typed_list(&api_type, N_APIS + n_extra), NULL };
+	cf_helm_val *cv[3] = { NULL, hv_typed_list(&api_type, n_def + n_extra), NULL };
 	int err = 0;
 
 	if (!kd || !cd)
@@ -243,8 +245,8 @@ int chart_obj_capabilities(cf_helm_val **out, const char *kube_version,
 		*kd = (kube_data){ KUBE_VERSION, KUBE_MAJOR, KUBE_MINOR };
 	else
 		err = kube_parse(kd, kube_version);
-	for (size_t i = 0; err == 0 && cv[1] && i < N_APIS + n_extra; i++)
-		if (hv_list_push(cv[1], hv_str(i < N_APIS ? default_apis[i] : extra_apis[i - N_APIS])) < 0)
+	for (size_t i = 0; err == 0 && cv[1] && i < n_def + n_extra; i++)
+		if (hv_list_push(cv[1], hv_str(i < n_def ? default_apis[i] : extra_apis[i - n_def])) < 0)
 			err = oom();
 	if (err == 0) {
 		kv[0] = hv_str(kd->version), kv[1] = hv_str(kd->major), kv[2] = hv_str(kd->minor);

@@ -40,7 +40,8 @@ static cf_helm_val *release_obj(const cf_helm_template_opts *o)
 		    put(r, "Namespace", hv_str(o->ns ? o->ns : "default")) < 0 ||
 		    put(r, "IsUpgrade", hv_bool(o->is_upgrade)) < 0 ||
 		    put(r, "IsInstall", hv_bool(!o->is_upgrade)) < 0 ||
-		    put(r, "Revision", hv_int(1)) < 0 || put(r, "Service", hv_str("Helm")) < 0) {
+		    put(r, "Revision", hv_int(o->revision > 0 ? o->revision : 1)) < 0 ||
+		    put(r, "Service", hv_str("Helm")) < 0) {
 			hv_unref(r);
 			return NULL;
 		}
@@ -395,7 +396,7 @@ int cf_helm_chart_template(char **out, size_t *out_len, cf_helm_chart *chart,
 	if ((err = chart_coalesce(chart, vals)) < 0 ||
 	    (!opts->skip_schema_validation && (err = chart_schema_validate(chart, vals)) < 0) ||
 	    (err = chart_obj_capabilities(&caps, opts->kube_version, opts->api_versions,
-	                                  opts->n_api_versions)) < 0)
+	                                  opts->n_api_versions, opts->api_versions_replace)) < 0)
 		goto done;
 	/* Helm checks kubeVersion while rendering, so its failure carries the --debug hint. */
 	rendering = 1;

@@ -163,6 +163,8 @@ int hc_crds_policy(cf_kube *kube, json_t *objects, size_t n_crds, const char *po
 		json_decref(live);
 		if (drop)
 			json_array_remove(objects, i);
+		else
+			hc_caps_invalidate(); /* the CRD is about to be applied: the next render sees it */
 	}
 	return 0;
 }

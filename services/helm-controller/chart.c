@@ -226,12 +226,14 @@ void hc_chart_close(hc_chart *c)
 }
 
 static int template(char **out, const char *dir, const char *release, const char *ns, const char *values_path,
-		    int with_crds, int upgrade)
+		    int with_crds, int upgrade, int revision, const hc_caps *caps)
 {
 	cf_helm_chart *chart = NULL;
 	const char *files[] = {values_path};
 	cf_helm_template_opts o = {.release_name = release, .ns = ns, .value_files = files, .n_value_files = 1,
-				   .include_crds = with_crds, .is_upgrade = upgrade};
+				   .include_crds = with_crds, .is_upgrade = upgrade, .revision = revision,
+				   .kube_version = caps->kube_version, .api_versions = (const char *const *)caps->apis,
+				   .n_api_versions = caps->n_apis, .api_versions_replace = 1};
 	size_t len = 0;
 	int err;
 
@@ -362,8 +364,9 @@ static size_t count_crds(const char *all)
 }
 
 int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c, const char *release,
-		    const char *ns, const char *values_path, int upgrade, cf_kube *kube)
+		    const char *ns, const char *values_path, int upgrade, int revision, cf_kube *kube)
 {
+	hc_caps caps = {{0}};
 	char *all = NULL;
 	int err;
 
@@ -371,8 +374,9 @@ int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n
 	*manifest = NULL;
 	if (hooks)
 		*hooks = NULL;
-	if ((err = template(manifest, c->dir, release, ns, values_path, 0, upgrade)) < 0 ||
-	    (err = template(&all, c->dir, release, ns, values_path, 1, upgrade)) < 0)
+	if ((err = hc_caps_read(&caps, kube)) < 0 ||
+	    (err = template(manifest, c->dir, release, ns, values_path, 0, upgrade, revision, &caps)) < 0 ||
+	    (err = template(&all, c->dir, release, ns, values_path, 1, upgrade, revision, &caps)) < 0)
 		goto done;
 	drop_hooks(*manifest);
 	if (n_crds)
@@ -382,6 +386,7 @@ int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n
 		goto done;
 	err = hc_hooks_parse(hooks, all);
 done:
+	hc_caps_free(&caps);
 	free(all);
 	return err;
 }

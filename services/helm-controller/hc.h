@@ -109,16 +109,33 @@ typedef struct {
 /* Unpacks a chart archive into work and reads its metadata. */
 int hc_chart_open(hc_chart *c, const void *buf, size_t len, const char *work);
 void hc_chart_close(hc_chart *c);
+/* The cluster's capabilities for .Capabilities (capabilities.c). */
+typedef struct {
+	char kube_version[64]; /* the server's gitVersion, read once per process */
+	char **apis;           /* "apps/v1", "apps/v1/Deployment", ... from discovery */
+	size_t n_apis;
+} hc_caps;
+/*
+ * Reads the server version and discovery's API versions (Helm's getCapabilities); the API list
+ * is shared by all releases for up to 30 s (see capabilities.c). Free with hc_caps_free().
+ */
+int hc_caps_read(hc_caps *caps, cf_kube *kube);
+void hc_caps_free(hc_caps *caps);
+/* Makes the next hc_caps_read() read discovery again (after CRDs were applied). */
+void hc_caps_invalidate(void);
+
 /*
  * Renders the chart like `helm install` does (CRDs of crds/ first) with values written to
  * values_path; *objects is a new array of the release's objects for the target namespace, hooks
  * left out. *manifest gets the rendered text without CRDs and hooks (malloc'd) for the release
  * record; *hooks, when hooks is not NULL, a new array of the hooks in the record's form;
  * *n_crds, when not NULL, how many leading objects come from crds/ directories. upgrade sets
- * .Release.IsUpgrade (and clears IsInstall).
+ * .Release.IsUpgrade (and clears IsInstall); revision is .Release.Revision, and .Capabilities
+ * come from the cluster.
  */
 int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c,
-		    const char *release, const char *ns, const char *values_path, int upgrade, cf_kube *kube);
+		    const char *release, const char *ns, const char *values_path, int upgrade, int revision,
+		    cf_kube *kube);
 
 /*
  * Objects of a stored or rendered manifest (hook documents left out), namespaced ones without a

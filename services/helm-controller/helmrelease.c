@@ -117,7 +117,7 @@ static int step_helmchart(hc_rec *r)
 {
 	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER, .force = 1};
 	json_t *body;
-	char *text = NULL, ref_str[600];
+	char *text = NULL, *applied = NULL, ref_str[600];
 	int err;
 
 	if (!json_object_get(json_object_get(r->obj, "spec"), "chart"))
@@ -130,14 +130,19 @@ static int step_helmchart(hc_rec *r)
 	}
 	json_decref(body);
 	cf_kube_ref ref = {HC_SOURCE_API, "HelmChart", r->chart_ns, r->chart_name};
-	err = cf_kube_patch(r->env->kube, NULL, &ref, CF_KUBE_PATCH_APPLY, text, &wo);
+	/* The apply answers with the whole live object, status included: no GET needed after it. */
+	err = cf_kube_patch(r->env->kube, &applied, &ref, CF_KUBE_PATCH_APPLY, text, &wo);
 	free(text);
-	if (err < 0)
+	if (err < 0) {
+		free(applied);
 		return fail(r, err, HC_REASON_ARTIFACT_FAILED, "failed to reconcile HelmChart '%s': %s", ref_str,
 			    cf_error_last());
-	if ((err = cf_object_get(&r->helmchart, r->env->kube, HC_SOURCE_API, "HelmChart", r->chart_ns,
-				 r->chart_name)) < 0)
-		return fail(r, err, HC_REASON_ARTIFACT_FAILED, "%s", cf_error_last());
+	}
+	r->helmchart = applied ? json_loads(applied, 0, NULL) : NULL;
+	free(applied);
+	if (!json_is_object(r->helmchart))
+		return fail(r, CF_EPARSE, HC_REASON_ARTIFACT_FAILED, "failed to reconcile HelmChart '%s': the API server sent invalid JSON",
+			    ref_str);
 	json_t *og = json_object_get(json_object_get(r->helmchart, "status"), "observedGeneration");
 	int64_t gen = json_integer_value(json_object_get(json_object_get(r->helmchart, "metadata"), "generation"));
 	r->revision = cf_object_str(r->helmchart, "status.artifact.revision");

@@ -436,7 +436,7 @@ static int act_release(machine *m, int upgrade)
 		first_k8s = cf_object_str(hc_history_latest(r), "firstDeployed");
 	if ((err = write_values_file(values_path, sizeof(values_path), r, m->values)) < 0 ||
 	    (err = hc_chart_render(&objects, &manifest, &hooks, &n_crds, m->chart, r->release, r->target_ns, values_path,
-				   upgrade, r->kube)) < 0 ||
+				   upgrade, m->last_version + 1, r->kube)) < 0 ||
 	    (err = hc_crds_policy(r->kube, objects, n_crds,
 				  str_or(spec_of(r, upgrade ? "upgrade" : "install"), "crds", upgrade ? "Skip" : "Create"))) < 0) {
 		/* Nothing was stored: Helm fails before recording a revision. */

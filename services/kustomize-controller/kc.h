@@ -112,12 +112,24 @@ int kc_history_upsert(json_t *obj, const char *digest, time_t now, int64_t durat
 /* What happened to one object in an apply. */
 typedef enum { KC_CREATED, KC_CONFIGURED, KC_UNCHANGED, KC_SKIPPED, KC_DELETED } kc_action;
 
+/* How kc_apply works. */
+typedef struct {
+	int force;             /* spec.force: recreate objects whose immutable fields changed */
+	/*
+	 * 1 when the latest status.history snapshot has these manifests' digest with a successful
+	 * apply: a live object already holding every desired field and value is then reported
+	 * unchanged without a dry-run request.
+	 */
+	int applied_before;
+	int64_t timeout_ms;    /* bounds the wait for CRDs and Namespaces */
+} kc_apply_opts;
+
 /*
  * Server-side applies objects in Flux's stages (definitions, waited for; classes; the rest).
  * *out gets the change set, also on failure: entries {id, v, action, kind, namespace, name} in
- * apply order. force: spec.force. timeout_ms bounds the wait for CRDs and Namespaces.
+ * apply order.
  */
-int kc_apply(json_t **out, cf_kube *kube, json_t *objects, int force, int64_t timeout_ms);
+int kc_apply(json_t **out, cf_kube *kube, json_t *objects, const kc_apply_opts *opts);
 
 /*
  * The inventory entries {id, v} objects will have once applied (the namespace dropped for

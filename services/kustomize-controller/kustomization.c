@@ -435,6 +435,17 @@ done:
 	return err;
 }
 
+/* 1 when the latest history snapshot is these manifests, applied in full (health aside). */
+static int applied_before(const reconcile *r)
+{
+	json_t *last = json_array_get(json_object_get(json_object_get(r->obj, "status"), "history"), 0);
+	const char *digest = cf_object_str(last, "digest"), *outcome = cf_object_str(last, "lastReconciledStatus");
+
+	if (!r->digest[0] || !digest || !outcome || strcmp(digest, r->digest) != 0)
+		return 0;
+	return strcmp(outcome, CF_REASON_SUCCEEDED) == 0 || strcmp(outcome, KC_REASON_HEALTH_FAILED) == 0;
+}
+
 static int step_apply(reconcile *r)
 {
 	static const char *const changed[] = {"created", "configured", NULL};
@@ -463,7 +474,9 @@ static int step_apply(reconcile *r)
 		r->digest[0] = '\0';
 	if ((err = use_client(r)) < 0 || (err = promise_inventory(r, objects)) < 0)
 		goto done;
-	err = kc_apply(&changes, r->kube, objects, json_is_true(json_object_get(json_object_get(r->obj, "spec"), "force")), t);
+	kc_apply_opts ao = {.force = json_is_true(json_object_get(json_object_get(r->obj, "spec"), "force")),
+			    .applied_before = applied_before(r), .timeout_ms = t};
+	err = kc_apply(&changes, r->kube, objects, &ao);
 	inventory = inventory_of(changes);
 	changeset_lines(msg, sizeof(msg), changes, changed);
 	if (*msg)

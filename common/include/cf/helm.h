@@ -233,6 +233,12 @@ typedef struct {
 	const char *kube_version;         /* --kube-version (NULL: v1.20.0, as helm template) */
 	const char *const *api_versions;  /* --api-versions, added to the default set */
 	size_t n_api_versions;
+	/* 1: api_versions is the whole set, as helm install reads it from the cluster's discovery
+	 * ("apps/v1" and "apps/v1/Deployment" entries), instead of additions to the defaults. */
+	int api_versions_replace;
+	/* .Release.Revision: the revision being written (1 on install, previous + 1 on upgrade).
+	 * 0 or less: 1, as helm template renders. */
+	int revision;
 	const char *const *show_only;     /* --show-only: only manifests from matching templates */
 	size_t n_show_only;
 	/* Out, may be NULL: set to 1 when a failure came from rendering the templates or sorting

@@ -50,7 +50,10 @@ static int make_chart(const char *version, const char *app_version)
 		      " printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: {{ .Release.Name }}-cm\\n"
 		      "data:\\n  message: {{ .Values.message | quote }}\\n  greeting: {{ .Values.greeting | quote }}\\n"
 		      "  release: {{ .Release.Name }}/{{ .Release.Namespace }}\\n"
-		      "  upgrade: {{ .Release.IsUpgrade | quote }}\\n  install: {{ .Release.IsInstall | quote }}\\n'"
+		      "  upgrade: {{ .Release.IsUpgrade | quote }}\\n  install: {{ .Release.IsInstall | quote }}\\n"
+		      "  revision: {{ .Release.Revision | quote }}\\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\\n"
+		      "  apps: {{ .Capabilities.APIVersions.Has \"apps/v1/Deployment\" | quote }}\\n"
+		      "  beta: {{ .Capabilities.APIVersions.Has \"policy/v1beta1\" | quote }}\\n'"
 		      " > \"$d/templates/cm.yaml\";"
 		      " printf 'apiVersion: v1\\nkind: ServiceAccount\\nmetadata:\\n  name: {{ .Release.Name }}-sa\\n'"
 		      " > \"$d/templates/sa.yaml\";"
@@ -222,6 +225,19 @@ static const char *s(const json_t *obj, const char *key)
 	return v ? v : "";
 }
 
+/* The API server's gitVersion, as GET /version gives it (malloc'd). */
+static char *server_version(void)
+{
+	char *out = cft_sh_out("kubectl --kubeconfig '%s' get --raw /version", getenv("CF_KUBECONFIG"));
+	json_t *v = out ? json_loads(out, 0, NULL) : NULL;
+	char *git = json_string_value(json_object_get(v, "gitVersion")) ?
+			    strdup(json_string_value(json_object_get(v, "gitVersion"))) : NULL;
+
+	json_decref(v);
+	free(out);
+	return git;
+}
+
 static void assert_cm(const char *name, const char *key, const char *value)
 {
 	json_t *cm = get("v1", "ConfigMap", name);
@@ -278,6 +294,14 @@ static void test_install_and_upgrade(void **state)
 	assert_cm("hello-cm", "release", release_id);
 	assert_cm("hello-cm", "upgrade", "false");
 	assert_cm("hello-cm", "install", "true");
+	/* helm install renders revision 1 with the cluster's version and discovery (which replaces
+	 * helm template's offline set: this server no longer serves policy/v1beta1). */
+	char *kube = server_version();
+	assert_non_null(kube);
+	assert_cm("hello-cm", "revision", "1");
+	assert_cm("hello-cm", "kube", kube);
+	assert_cm("hello-cm", "apps", "true");
+	assert_cm("hello-cm", "beta", "false");
 	/* The CRD from crds/ went in before the custom resource that needs it. */
 	json_t *w = get("hc.cflux.test/v1", "Widget", "hello-w");
 	assert_non_null(w);
@@ -308,8 +332,9 @@ static void test_install_and_upgrade(void **state)
 	char *stored = cft_sh_out("'%s' --kubeconfig '%s' -n '%s' get manifest hello", helm_bin, getenv("CF_KUBECONFIG"),
 				  e.ns);
 	char *rendered = cft_sh_out("printf '{\"greeting\":\"from-configmap\",\"message\":\"one\"}' > '%s/v1.json' &&"
-				    " '%s' template hello '%s/hc/hello-0.1.0.tgz' --no-hooks -n '%s' -f '%s/v1.json'",
-				    e.dir, helm_bin, getenv("HELM_WWW"), e.ns, e.dir);
+				    " '%s' template hello '%s/hc/hello-0.1.0.tgz' --no-hooks --validate --kubeconfig '%s'"
+				    " -n '%s' -f '%s/v1.json'",
+				    e.dir, helm_bin, getenv("HELM_WWW"), getenv("CF_KUBECONFIG"), e.ns, e.dir);
 	assert_non_null(stored);
 	assert_non_null(rendered);
 	assert_string_equal(stored, rendered);
@@ -339,6 +364,21 @@ static void test_install_and_upgrade(void **state)
 	/* An upgrade renders with .Release.IsUpgrade, as helm upgrade does. */
 	assert_cm("hello-cm", "upgrade", "true");
 	assert_cm("hello-cm", "install", "false");
+	assert_cm("hello-cm", "revision", "2");
+	assert_cm("hello-cm", "kube", kube);
+	/* The real helm upgrading the same release renders the next revision with the same version. */
+	char args[4400], line[200];
+	snprintf(args, sizeof(args), "upgrade hello '%s/hc/hello-0.1.0.tgz' --dry-run=server --reuse-values",
+		 getenv("HELM_WWW"));
+	json_t *dry = helm_json(args);
+	assert_non_null(dry);
+	assert_int_equal(json_integer_value(json_object_get(dry, "version")), 3);
+	assert_non_null(strstr(s(dry, "manifest"), "revision: \"3\"\n"));
+	snprintf(line, sizeof(line), "kube: \"%s\"\n", kube);
+	assert_non_null(strstr(s(dry, "manifest"), line));
+	assert_non_null(strstr(s(dry, "manifest"), "beta: \"false\"\n"));
+	json_decref(dry);
+	free(kube);
 	history = helm_json("history hello");
 	assert_non_null(history);
 	assert_int_equal(json_array_size(history), 2);

@@ -207,6 +207,55 @@ static void test_drift_is_corrected(void **state)
 	assert_true(kc_e2e_has_event(&e, "app", want));
 }
 
+/* Lines of the controller's debug log with a dry-run apply into this test's namespace. */
+static int dry_runs(void)
+{
+	char path[1200], needle[300], *text, *line, *save = NULL;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/kustomize-controller.log", e.dir);
+	snprintf(needle, sizeof(needle), "/namespaces/%s/", e.ns);
+	if (!(text = cft_read_file(path, NULL)))
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "kube request") && strstr(line, "dryRun=All") && strstr(line, needle))
+			n++;
+	free(text);
+	return n;
+}
+
+/*
+ * The manifests the last run applied, untouched in the cluster: the objects are seen to hold
+ * them and no dry run is sent (drift, as above, still goes through one).
+ */
+static void test_unchanged_needs_no_dry_run(void **state)
+{
+	json_t *ks = NULL;
+	char handled[64];
+	int before;
+
+	(void)state;
+	need_cluster();
+	snprintf(handled, sizeof(handled), "%lld", cft_now_ms());
+	assert_true((before = dry_runs()) > 0);
+	assert_int_equal(kc_e2e_patch(&e, KS_API, "Kustomization", NULL, "app", 0,
+				      "{\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}",
+				      handled), 0);
+	for (long long end = cft_now_ms() + TIMEOUT; cft_now_ms() < end; usleep(200000)) {
+		json_decref(ks);
+		ks = kc_e2e_get(&e, KS_API, "Kustomization", NULL, "app");
+		const char *now = json_string_value(json_object_get(json_object_get(ks, "status"), "lastHandledReconcileAt"));
+		if (now && strcmp(now, handled) == 0)
+			break;
+	}
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ks, "status"), "lastHandledReconcileAt")),
+			    handled);
+	assert_string_equal(kc_e2e_cond(ks, "Ready", "status"), "True");
+	json_decref(ks);
+	assert_int_equal(dry_runs(), before);
+	assert_int_equal(replicas(), 1);
+}
+
 static void test_substitution(void **state)
 {
 	json_t *ks;
@@ -727,6 +776,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_and_prune),
 		cmocka_unit_test(test_drift_is_corrected),
+		cmocka_unit_test(test_unchanged_needs_no_dry_run),
 		cmocka_unit_test(test_substitution),
 		cmocka_unit_test(test_target_namespace),
 		cmocka_unit_test(test_depends_on),
