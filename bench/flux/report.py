@@ -153,7 +153,7 @@ def cmd_markdown(args):
     p(f"`bench/flux/run.sh` ({VERSIONS}, built from the Go module proxy by `bench/flux/build.sh`) "
       "against this tree's controllers (RelWithDebInfo). Each row is a fresh local control plane "
       "(etcd + kube-apiserver, no kubelet). Measured on " + machine() + "; the 2 cores were shared "
-      "with other engineers' compilers while this ran, so wall times carry noise (the 1-minute load "
+      "with other builds and test runs while this ran, so wall times carry noise (the 1-minute load "
       "average at the end of each run is in `bench/flux/results.csv`).")
     p()
     p("Ratios are Flux / cflux: above 1.0x cflux is faster or smaller. Memory and CPU are the sum over "
