@@ -242,3 +242,41 @@ void cf_object_rmtree(const char *path)
 	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		cf_log_debug(NULL, "removing %s failed", path);
 }
+
+/* The Ready condition of obj's status, or NULL. */
+static const json_t *ready_condition(const json_t *obj)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c) {
+		const char *type = json_string_value(json_object_get(c, "type"));
+		if (type && strcmp(type, "Ready") == 0)
+			return c;
+	}
+	return NULL;
+}
+
+int cf_object_publish_result(cf_bus_pub *bus, const char *controller, const char *kind, const json_t *obj,
+			     const char *revision, uint64_t duration_ms)
+{
+	const json_t *ready = ready_condition(obj);
+	const char *status = cf_object_str(ready, "status");
+	cf_bus_msg m = {.type = CF_BUS_RECONCILE_RESULT};
+
+	if (!bus)
+		return 0;
+	m.body.reconcile_result = (cf_bus_reconcile_result){
+		.controller = controller,
+		.kind = kind,
+		.namespace_ = cf_object_str(obj, "metadata.namespace"),
+		.name = cf_object_str(obj, "metadata.name"),
+		.generation = json_integer_value(json_object_get(json_object_get(obj, "metadata"), "generation")),
+		.ready = status && strcmp(status, "True") == 0,
+		.reason = cf_object_str(ready, "reason"),
+		.message = cf_object_str(ready, "message"),
+		.revision = revision,
+		.duration_ms = duration_ms,
+	};
+	return cf_bus_pub_send(bus, &m);
+}

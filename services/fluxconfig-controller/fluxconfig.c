@@ -166,24 +166,7 @@ static void announce(reconcile *r)
 
 static void publish(reconcile *r, uint64_t ms)
 {
-	json_t *ready = cf_cond_get(r->obj, CF_COND_READY);
-	cf_bus_msg m = {.type = CF_BUS_RECONCILE_RESULT};
-
-	if (!r->env->bus)
-		return;
-	m.body.reconcile_result = (cf_bus_reconcile_result){
-		.controller = FC_CONTROLLER,
-		.kind = FC_KIND,
-		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
-		.name = cf_object_str(r->obj, "metadata.name"),
-		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
-		.ready = cf_cond_has_status(r->obj, CF_COND_READY, "True"),
-		.reason = cf_object_str(ready, "reason"),
-		.message = cf_object_str(ready, "message"),
-		.revision = cf_object_str(r->obj, "status.sourceSyncedCommitId"),
-		.duration_ms = ms,
-	};
-	if (cf_bus_pub_send(r->env->bus, &m) < 0)
+	if (cf_object_publish_result(r->env->bus, FC_CONTROLLER, FC_KIND, r->obj, cf_object_str(r->obj, "status.sourceSyncedCommitId"), ms) < 0)
 		cf_log_debug(&r->log, "publishing the result failed: %s", cf_error_last());
 }
 

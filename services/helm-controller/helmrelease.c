@@ -267,24 +267,7 @@ static int finalize(hc_rec *r)
 
 static void publish(hc_rec *r, uint64_t ms)
 {
-	json_t *ready = cf_cond_get(r->obj, CF_COND_READY);
-	cf_bus_msg m = {.type = CF_BUS_RECONCILE_RESULT};
-
-	if (!r->env->bus)
-		return;
-	m.body.reconcile_result = (cf_bus_reconcile_result){
-		.controller = HC_CONTROLLER,
-		.kind = HC_KIND,
-		.namespace_ = cf_object_str(r->obj, "metadata.namespace"),
-		.name = cf_object_str(r->obj, "metadata.name"),
-		.generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation")),
-		.ready = cf_cond_has_status(r->obj, CF_COND_READY, "True"),
-		.reason = cf_object_str(ready, "reason"),
-		.message = cf_object_str(ready, "message"),
-		.revision = r->revision,
-		.duration_ms = ms,
-	};
-	if (cf_bus_pub_send(r->env->bus, &m) < 0)
+	if (cf_object_publish_result(r->env->bus, HC_CONTROLLER, HC_KIND, r->obj, r->revision, ms) < 0)
 		cf_log_debug(&r->log, "publishing the result failed: %s", cf_error_last());
 }
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "cf/bus.h"
 #include "cf/kube.h"
 
 #define CF_OBJECT_FINALIZER "finalizers.fluxcd.io"
@@ -40,6 +41,13 @@ void cf_object_event(cf_kube *kube, const cf_object_reporter *who, const json_t 
 	__attribute__((format(printf, 7, 8)));
 /* The decoded data of a Secret, or the data of a ConfigMap, as a jansson object of strings. */
 int cf_object_data(json_t **out, cf_kube *kube, const char *kind, const char *ns, const char *name);
+/*
+ * Publishes a ReconcileResult for obj on bus: its identity, generation and Ready condition, with
+ * revision (may be NULL) and the run's duration. A NULL bus (publishing turned off) is a no-op
+ * returning 0; otherwise cf_bus_pub_send()'s code. Callers only log failures: the bus is a hint.
+ */
+int cf_object_publish_result(cf_bus_pub *bus, const char *controller, const char *kind, const json_t *obj,
+			     const char *revision, uint64_t duration_ms);
 /* Removes a directory tree without following links; missing is fine. */
 void cf_object_rmtree(const char *path);
 
