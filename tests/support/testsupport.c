@@ -195,3 +195,20 @@ char *cft_read_file(const char *path, size_t *len)
 	fclose(f);
 	return buf;
 }
+
+int cft_load_env(const char *path)
+{
+	char *text = cft_read_file(path, NULL), *line, *save = NULL;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		setenv(line, eq + 1, 1);
+	}
+	free(text);
+	return 0;
+}

@@ -32,6 +32,9 @@ char *cft_tmpdir(const char *prefix);
 /* The whole file (malloc'd, NUL-terminated) or NULL. */
 char *cft_read_file(const char *path, size_t *len);
 
+/* Sets the KEY=VALUE lines of an env file (what the test servers write) in the environment; -1 when unreadable. */
+int cft_load_env(const char *path);
+
 /* Milliseconds on a monotonic clock. */
 long long cft_now_ms(void);
 

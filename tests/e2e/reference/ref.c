@@ -9,22 +9,6 @@
 #include "ref.h"
 #include "testsupport.h"
 
-int ref_load_env(const char *path)
-{
-	char *text = cft_read_file(path, NULL), *line, *save = NULL;
-
-	if (!text)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		setenv(line, eq + 1, 1);
-	}
-	free(text);
-	return 0;
-}
 
 /* The output of cmd with "\nrc=N" appended by the shell, split into r. */
 static int run_split(ref_run *r, const char *cmd)

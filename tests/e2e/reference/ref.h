@@ -8,9 +8,6 @@ typedef struct {
 	char *out;
 } ref_run;
 
-/* Loads KEY=VALUE lines of an env file into the process environment. 0, or -1 when unreadable. */
-int ref_load_env(const char *path);
-
 /* Runs a shell command line, echoing it and its output to stderr. Free r->out. */
 int ref_shell(ref_run *r, const char *cmd);
 

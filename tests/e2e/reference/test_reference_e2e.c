@@ -110,7 +110,7 @@ static int set_up_all(void)
 	if (cft_sh("'%s/tests/e2e/reference/setup.sh' '%s/ref' start >/dev/null", CF_SOURCE_DIR, dir) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/ref/env", dir);
-	if (ref_load_env(path) < 0)
+	if (cft_load_env(path) < 0)
 		return -1;
 	if (cft_sh("kubectl --kubeconfig '%s' apply --server-side -k '%s/manifests/crds/' >/dev/null 2>&1 &&"
 	           " kubectl --kubeconfig '%s' wait --for condition=established --timeout=60s %s >/dev/null",

@@ -13,23 +13,6 @@
 
 #define FIXTURES CF_SOURCE_DIR "/tests/services/fluxconfig-controller/fixtures"
 
-/* Loads KEY=VALUE lines of the git servers' env file into the process environment. */
-static void load_env(const char *path)
-{
-	char *text = cft_read_file(path, NULL), *line, *save = NULL;
-
-	if (!text)
-		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		setenv(line, eq + 1, 1);
-	}
-	free(text);
-}
-
 static pid_t start(fc_e2e *e, const char *name, char **argv)
 {
 	char log[1200];
@@ -104,7 +87,7 @@ int fc_e2e_up(fc_e2e *e)
 	if (cft_sh("'%s/tests/servers/start.sh' '%s/git' >/dev/null", CF_SOURCE_DIR, e->dir) != 0)
 		return cf_error_set(CF_ERROR, "git servers did not start");
 	snprintf(path, sizeof(path), "%s/git/env", e->dir);
-	load_env(path);
+	cft_load_env(path);
 	setenv("GIT_AUTHOR_NAME", "cflux", 1);
 	setenv("GIT_AUTHOR_EMAIL", "cflux@example.com", 1);
 	setenv("GIT_COMMITTER_NAME", "cflux", 1);

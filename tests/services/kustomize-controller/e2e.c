@@ -14,23 +14,6 @@
 #define FIXTURES CF_SOURCE_DIR "/tests/services/kustomize-controller/fixtures"
 #define KS_API "kustomize.toolkit.fluxcd.io/v1"
 
-/* Loads KEY=VALUE lines of the git servers' env file into the process environment. */
-static void load_env(const char *path)
-{
-	char *text = cft_read_file(path, NULL), *line, *save = NULL;
-
-	if (!text)
-		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		setenv(line, eq + 1, 1);
-	}
-	free(text);
-}
-
 static int start_source_controller(kc_e2e *e)
 {
 	char kc[1024], storage[1200], addr[64], adv[64], bus[64], health[64], cache[1200], log[1200];
@@ -108,7 +91,7 @@ int kc_e2e_up(kc_e2e *e)
 	if (cft_sh("'%s/tests/servers/start.sh' '%s/git' >/dev/null", CF_SOURCE_DIR, e->dir) != 0)
 		return cf_error_set(CF_ERROR, "git servers did not start");
 	snprintf(path, sizeof(path), "%s/git/env", e->dir);
-	load_env(path);
+	cft_load_env(path);
 	if ((err = make_repo(e)) < 0)
 		return cf_error_set(err, "creating the fixture repository failed");
 	if (cft_sh("kubectl --kubeconfig '%s' apply --server-side -k '%s/manifests/crds/' >/dev/null 2>&1 &&"

@@ -15,22 +15,16 @@
 
 static char env_buf[8192];
 
-/* Loads KEY=VALUE lines of the servers' env file into the process environment. */
+/* Loads the servers' env file into the environment, keeping its text for sc_e2e_env_text. */
 static void load_env(const char *path)
 {
-	char *text = cft_read_file(path, NULL), *line, *save = NULL;
+	char *text = cft_read_file(path, NULL);
 
 	if (!text)
 		return;
 	snprintf(env_buf, sizeof(env_buf), "%s", text);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		setenv(line, eq + 1, 1);
-	}
 	free(text);
+	cft_load_env(path);
 }
 
 const char *sc_e2e_env(const char *key)

@@ -43,18 +43,10 @@ static const char *henv(const char *key)
 
 static void load_helm_env(void)
 {
-	char path[1300], *text, *save = NULL, *line;
+	char path[1300];
 
 	snprintf(path, sizeof(path), "%s/env", helm_dir);
-	text = cft_read_file(path, NULL);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (eq) {
-			*eq = '\0';
-			setenv(line, eq + 1, 1);
-		}
-	}
-	free(text);
+	cft_load_env(path);
 }
 
 /* Replaces the default controller with one whose index limit is small enough to test. */
