@@ -225,13 +225,13 @@ void hc_chart_close(hc_chart *c)
 	c->meta = c->values = NULL;
 }
 
-static int template(char **out, const char *dir, const char *release, const char *ns, const char *values_path,
-		    int with_crds, int upgrade, int revision, const hc_caps *caps)
+static int template(char **out, const char *dir, const hc_render_opts *ro, int with_crds, const hc_caps *caps)
 {
 	cf_helm_chart *chart = NULL;
-	const char *files[] = {values_path};
-	cf_helm_template_opts o = {.release_name = release, .ns = ns, .value_files = files, .n_value_files = 1,
-				   .include_crds = with_crds, .is_upgrade = upgrade, .revision = revision,
+	const char *files[] = {ro->values_path};
+	cf_helm_template_opts o = {.release_name = ro->release, .ns = ro->ns, .value_files = files, .n_value_files = 1,
+				   .include_crds = with_crds, .is_upgrade = ro->upgrade, .revision = ro->revision,
+				   .skip_schema_validation = ro->skip_schema,
 				   .kube_version = caps->kube_version, .api_versions = (const char *const *)caps->apis,
 				   .n_api_versions = caps->n_apis, .api_versions_replace = 1};
 	size_t len = 0;
@@ -363,11 +363,13 @@ static size_t count_crds(const char *all)
 	return n;
 }
 
-int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c, const char *release,
-		    const char *ns, const char *values_path, int upgrade, int revision, cf_kube *kube)
+int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c, cf_kube *kube,
+		    const hc_render_opts *ro)
 {
 	hc_caps caps = {{0}};
-	char *all = NULL;
+	char *all = NULL, *rendered = NULL;
+	json_t *crds = NULL;
+	size_t n = 0;
 	int err;
 
 	*objects = NULL;
@@ -375,18 +377,28 @@ int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n
 	if (hooks)
 		*hooks = NULL;
 	if ((err = hc_caps_read(&caps, kube)) < 0 ||
-	    (err = template(manifest, c->dir, release, ns, values_path, 0, upgrade, revision, &caps)) < 0 ||
-	    (err = template(&all, c->dir, release, ns, values_path, 1, upgrade, revision, &caps)) < 0)
+	    (err = template(&rendered, c->dir, ro, 0, &caps)) < 0 || (err = template(&all, c->dir, ro, 1, &caps)) < 0)
 		goto done;
-	drop_hooks(*manifest);
+	drop_hooks(rendered);
+	/* crds/ objects are installed as written; the release's own objects go through the post-renderers. */
+	n = count_crds(all);
 	if (n_crds)
-		*n_crds = count_crds(all);
-	*objects = json_array();
-	if ((err = to_objects(*objects, kube, all, release, ns, 0)) < 0 || !hooks)
+		*n_crds = n;
+	crds = json_array();
+	if ((err = to_objects(crds, kube, all, ro->release, ro->ns, 0)) < 0 ||
+	    (err = hc_post_render(manifest, rendered, ro->hr, ro->work)) < 0)
+		goto done;
+	while (json_array_size(crds) > n)
+		json_array_remove(crds, n);
+	*objects = crds;
+	crds = NULL;
+	if ((err = to_objects(*objects, kube, *manifest, ro->release, ro->ns, 0)) < 0 || !hooks)
 		goto done;
 	err = hc_hooks_parse(hooks, all);
 done:
 	hc_caps_free(&caps);
+	json_decref(crds);
+	free(rendered);
 	free(all);
 	return err;
 }

@@ -101,8 +101,80 @@ static void apply_ignores(json_t *doc, const json_t *obj, const json_t *rules)
 	}
 }
 
-/* "changed", "removed" or NULL (no drift) for one object. */
-static const char *drift_of(cf_kube *kube, const json_t *obj, const json_t *rules)
+/* Appends a key to a JSON pointer, escaped as RFC 6901 says ("~" as "~0", "/" as "~1"). */
+static int pointer_push(char *path, size_t size, size_t len, const char *key)
+{
+	size_t n = len;
+
+	if (n + 1 >= size)
+		return -1;
+	path[n++] = '/';
+	for (const char *p = key; *p; p++) {
+		const char *esc = *p == '~' ? "~0" : *p == '/' ? "~1" : NULL;
+		size_t add = esc ? 2 : 1;
+		if (n + add >= size)
+			return -1;
+		memcpy(path + n, esc ? esc : p, add);
+		n += add;
+	}
+	path[n] = '\0';
+	return 0;
+}
+
+static void op(json_t *ops, const char *name, const char *path, const json_t *value)
+{
+	json_t *o = json_pack("{s:s,s:s}", "op", name, "path", path);
+
+	if (value)
+		json_object_set(o, "value", (json_t *)value);
+	json_array_append_new(ops, o);
+}
+
+/*
+ * A JSON Patch (RFC 6902) taking live to want: members added, removed or replaced, objects
+ * compared member by member and anything else (arrays included) replaced whole. As Flux corrects
+ * drift, only what differs is written, so the paths ignore rules took out stay as they are.
+ */
+static void diff(json_t *ops, const json_t *live, const json_t *want, char *path, size_t size)
+{
+	size_t len = strlen(path);
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(live) || !json_is_object(want)) {
+		if (!json_equal(live, want))
+			op(ops, "replace", path, want);
+		return;
+	}
+	json_object_foreach((json_t *)live, key, v) {
+		if (json_object_get(want, key) || pointer_push(path, size, len, key) < 0)
+			continue;
+		op(ops, "remove", path, NULL);
+		path[len] = '\0';
+	}
+	json_object_foreach((json_t *)want, key, v) {
+		json_t *had = json_object_get(live, key);
+		if ((had && json_equal(had, v)) || pointer_push(path, size, len, key) < 0)
+			continue;
+		if (had)
+			diff(ops, had, v, path, size);
+		else
+			op(ops, "add", path, v);
+		path[len] = '\0';
+	}
+}
+
+json_t *hc_drift_patch(const json_t *live, const json_t *want)
+{
+	char path[4096] = "";
+	json_t *ops = json_array();
+
+	diff(ops, live, want, path, sizeof(path));
+	return ops;
+}
+
+/* "changed" (with *patch, the JSON Patch that corrects it), "removed" or NULL (no drift) for one object. */
+static const char *drift_of(json_t **patch, cf_kube *kube, const json_t *obj, const json_t *rules)
 {
 	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER, .force = 1, .dry_run = 1};
 	json_t *live = NULL, *want = NULL;
@@ -123,8 +195,10 @@ static const char *drift_of(cf_kube *kube, const json_t *obj, const json_t *rule
 	strip_volatile(want);
 	apply_ignores(live, obj, rules);
 	apply_ignores(want, obj, rules);
-	if (!json_equal(live, want))
+	if (!json_equal(live, want)) {
 		res = "changed";
+		*patch = hc_drift_patch(live, want);
+	}
 done:
 	free(body);
 	free(out);
@@ -139,14 +213,40 @@ int hc_drift_detect(json_t **drifted, cf_kube *kube, const json_t *objects, cons
 	size_t i;
 
 	json_array_foreach(objects, i, obj) {
-		const char *what = drift_of(kube, obj, ignore), *ns = cf_object_str(obj, "metadata.namespace");
+		json_t *patch = NULL;
+		const char *what = drift_of(&patch, kube, obj, ignore), *ns = cf_object_str(obj, "metadata.namespace");
 		char line[1200];
 		if (!what)
 			continue;
 		snprintf(line, sizeof(line), "%s/%s%s%s %s", cf_object_str(obj, "kind"), ns ? ns : "", ns ? "/" : "",
 			 cf_object_str(obj, "metadata.name"), what);
-		json_array_append_new(list, json_pack("{s:s,s:O}", "text", line, "object", obj));
+		json_array_append_new(list, json_pack("{s:s,s:O,s:o*}", "text", line, "object", obj, "patch", patch));
 	}
 	*drifted = list;
+	return 0;
+}
+
+int hc_drift_correct(cf_kube *kube, const json_t *drifted, int64_t timeout_ms)
+{
+	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER};
+	const json_t *obj = json_object_get(drifted, "object"), *patch = json_object_get(drifted, "patch");
+	json_t *one;
+	char *body;
+	int err;
+
+	if (!patch) {
+		one = json_pack("[O]", obj);
+		err = hc_apply(kube, one, timeout_ms);
+		json_decref(one);
+		return err;
+	}
+	if (!(body = json_dumps(patch, JSON_COMPACT)))
+		return CF_ENOMEM;
+	cf_kube_ref ref = {cf_object_str(obj, "apiVersion"), cf_object_str(obj, "kind"), cf_object_str(obj, "metadata.namespace"),
+			   cf_object_str(obj, "metadata.name")};
+	err = cf_kube_patch(kube, NULL, &ref, CF_KUBE_PATCH_JSON, body, &wo);
+	free(body);
+	if (err < 0)
+		return cf_error_wrap(err, "%s/%s: ", ref.kind, ref.name);
 	return 0;
 }

@@ -21,6 +21,7 @@
 /* Flux's reasons (helm-controller api/v2 condition_types.go). */
 #define HC_COND_RELEASED "Released"
 #define HC_REASON_ARTIFACT_FAILED "ArtifactFailed"
+#define HC_REASON_SOURCE_NOT_READY "SourceNotReady"
 #define HC_REASON_INIT_FAILED "InitFailed"
 #define HC_REASON_VALUES_FAILED "ValuesError"
 #define HC_REASON_INSTALL_SUCCEEDED "InstallSucceeded"
@@ -78,6 +79,8 @@ int hc_storage_write_json(cf_kube *kube, const char *ns, const json_t *rel);
  */
 int hc_storage_last(int *version, char *status, size_t status_size, int64_t *modified, cf_kube *kube, const char *ns,
 		    const char *name);
+/* The newest "deployed" revision of release `name`; CF_ENOTFOUND when none is. */
+int hc_storage_deployed(int *version, cf_kube *kube, const char *ns, const char *name);
 /* Marks every "deployed" record of the release other than revision `except` superseded, as Helm does. */
 int hc_storage_supersede(cf_kube *kube, const char *ns, const char *name, int except);
 /* Reads a record's release JSON into *out (caller json_decref). CF_ENOTFOUND when absent. */
@@ -124,18 +127,35 @@ void hc_caps_free(hc_caps *caps);
 /* Makes the next hc_caps_read() read discovery again (after CRDs were applied). */
 void hc_caps_invalidate(void);
 
+/* How to render a release (helm install / helm upgrade's settings). */
+typedef struct {
+	const char *release, *ns; /* .Release.Name, .Release.Namespace */
+	const char *values_path;  /* the composed values, as a file */
+	int upgrade;              /* .Release.IsUpgrade (else IsInstall) */
+	int revision;             /* .Release.Revision */
+	int skip_schema;          /* <action>.disableSchemaValidation */
+	const json_t *hr;         /* the HelmRelease: post-renderers, commonMetadata, origin labels */
+	const char *work;         /* scratch directory for post-renderers */
+} hc_render_opts;
+
 /*
- * Renders the chart like `helm install` does (CRDs of crds/ first) with values written to
- * values_path; *objects is a new array of the release's objects for the target namespace, hooks
- * left out. *manifest gets the rendered text without CRDs and hooks (malloc'd) for the release
- * record; *hooks, when hooks is not NULL, a new array of the hooks in the record's form;
- * *n_crds, when not NULL, how many leading objects come from crds/ directories. upgrade sets
- * .Release.IsUpgrade (and clears IsInstall); revision is .Release.Revision, and .Capabilities
- * come from the cluster.
+ * Renders the chart like `helm install` does (CRDs of crds/ first); *objects is a new array of
+ * the release's objects for the target namespace, hooks left out. *manifest gets the rendered
+ * text without CRDs and hooks, post-rendered (hc_post_render), malloc'd, for the release record;
+ * *hooks, when hooks is not NULL, a new array of the hooks in the record's form; *n_crds, when
+ * not NULL, how many leading objects come from crds/ directories. .Capabilities come from the
+ * cluster.
  */
-int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c,
-		    const char *release, const char *ns, const char *values_path, int upgrade, int revision,
-		    cf_kube *kube);
+int hc_chart_render(json_t **objects, char **manifest, json_t **hooks, size_t *n_crds, hc_chart *c, cf_kube *kube,
+		    const hc_render_opts *ro);
+
+/*
+ * Flux's post-renderers over a rendered manifest (hooks already left out): each
+ * spec.postRenderers[].kustomize as a kustomize build in a new directory under work, then
+ * spec.commonMetadata, then the origin labels helm.toolkit.fluxcd.io/name and /namespace of the
+ * HelmRelease hr. *out (malloc'd) is the result as kustomize prints it: what the release stores.
+ */
+int hc_post_render(char **out, const char *manifest, const json_t *hr, const char *work);
 
 /*
  * Objects of a stored or rendered manifest (hook documents left out), namespaced ones without a
@@ -168,39 +188,92 @@ int hc_hooks_run(cf_kube *kube, json_t *hooks, const char *event, const char *re
 /*
  * Compares each of objects (stamped as applied) with the cluster through a server-side apply
  * dry run, less the paths of the driftDetection.ignore rules that target it. *drifted is a new
- * array of {"text": "Kind/ns/name changed|removed", "object": the desired object}.
+ * array of {"text": "Kind/ns/name changed|removed", "object": the desired object, "patch": for a
+ * changed one, the JSON Patch (RFC 6902) that puts back only what differs}.
  */
 int hc_drift_detect(json_t **drifted, cf_kube *kube, const json_t *objects, const json_t *ignore);
+/*
+ * The JSON Patch (RFC 6902, new array) that turns live into want: members added, removed or
+ * replaced, objects compared member by member, anything else (arrays too) replaced whole.
+ */
+json_t *hc_drift_patch(const json_t *live, const json_t *want);
+/* Corrects one drifted entry of hc_drift_detect: a removed object is created again, a changed one patched. */
+int hc_drift_correct(cf_kube *kube, const json_t *drifted, int64_t timeout_ms);
 
 /* ---- uninstall (uninstall.c) ---- */
 
+/* How to uninstall: spec.uninstall. */
+typedef struct {
+	int hooks;               /* run pre-delete and post-delete hooks */
+	int keep_history;        /* keep the records, the newest marked uninstalled */
+	const char *propagation; /* deletionPropagation: background (default), foreground, orphan */
+	int64_t timeout_ms;
+} hc_uninstall_opts;
+
 /*
- * Deletes the objects of release revision `version`'s manifest (0: none known) and every record
- * Secret of the release in storage_ns; with hooks, that revision's pre-delete and post-delete
- * hooks run around the deletion (bounded by timeout_ms). Absent objects are fine.
+ * Deletes the objects of release revision `version`'s manifest (0: none known; objects marked
+ * helm.sh/resource-policy: keep stay) and every record Secret of the release in storage_ns (with
+ * keep_history the newest record is kept and marked uninstalled); with hooks, that revision's
+ * pre-delete and post-delete hooks run around the deletion. Absent objects are fine.
  */
-int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, int hooks, int64_t timeout_ms);
+int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, const hc_uninstall_opts *o);
+/* The options of a HelmRelease's spec.uninstall (timeout defaulting to spec.timeout, then 5m). */
+void hc_uninstall_opts_read(hc_uninstall_opts *o, const json_t *hr);
+
+/* Go's RFC3339Nano of now in UTC, as Helm writes its times. */
+void hc_time_now(char *buf, size_t size);
 
 /* ---- apply (apply.c) ---- */
 
 /*
  * Server-side applies objects in order as field manager helm-controller; the leading CRDs are
- * waited for (Established, up to timeout_ms) before the rest. CF_ETIMEOUT, or the API error with
- * a message naming the object.
+ * waited for (Established, up to timeout_ms) before the rest, or before returning when there is no
+ * rest. CF_ETIMEOUT, or the API error with a message naming the object.
  */
 int hc_apply(cf_kube *kube, const json_t *objects, int64_t timeout_ms);
 /*
- * Waits until every Deployment among objects is rolled out as kstatus judges it (observed
- * generation current, all replicas updated and available), up to timeout_ms. CF_ETIMEOUT names
- * the first one that is not.
+ * Waits as Flux's helm-controller does until kstatus says every object of the release (read live
+ * by apiVersion, kind, namespace and name) is Current, polling only those not Current yet. Paused
+ * Deployments are not waited for. With wait_jobs a Job must have completed (Flux's Job reader);
+ * without, kstatus's own rule applies (a started Job is Current). A Job with
+ * ttlSecondsAfterFinished that is gone counts as Current. As soon as one object is Failed:
+ * CF_ERROR "failed early due to stalled resources: [Kind/ns/name status: 'Failed']". After
+ * timeout_ms: CF_ETIMEOUT "timeout waiting for: [Kind/ns/name status: 'InProgress', ...]" naming
+ * every object not Current. Each such object's kstatus message is logged.
  */
-int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms);
+int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms, int wait_jobs);
+
 /*
- * Applies Flux's CRD policy to the first n_crds objects (those from crds/): "Skip" drops them,
- * "Create" keeps only those not yet in the cluster, "CreateReplace" keeps them all.
- * CF_EINVALID for another policy.
+ * Applies Flux's CRD policy to the first *n_crds objects (those from crds/): "Skip" drops them,
+ * "Create" keeps only those not yet in the cluster, "CreateReplace" keeps them all; *n_crds
+ * becomes the number kept. CF_EINVALID for another policy.
  */
-int hc_crds_policy(cf_kube *kube, json_t *objects, size_t n_crds, const char *policy);
+int hc_crds_policy(cf_kube *kube, json_t *objects, size_t *n_crds, const char *policy);
+
+/* ---- upgrade side effects (update.c) ---- */
+
+/* The objects of `from` that `in` has no object of the same group, kind, namespace and name for (new array). */
+json_t *hc_objects_missing(const json_t *from, const json_t *in);
+/*
+ * Deletes the objects of old_objects that new_objects dropped, as Helm's upgrade and rollback do;
+ * a live object annotated helm.sh/resource-policy: keep stays and is appended to kept (may be NULL).
+ */
+int hc_prune_dropped(cf_kube *kube, const json_t *old_objects, const json_t *new_objects, json_t *kept);
+/*
+ * Reads each of objects from the cluster; *absent gets those that do not exist (new array). With
+ * check_ownership, an existing object without the release's ownership metadata (managed-by Helm,
+ * release name and namespace) fails as Helm's does: CF_EEXISTS, "<Kind> "<name>" in namespace
+ * "<ns>" exists and cannot be imported into the current release: invalid ownership metadata; ...".
+ */
+int hc_objects_lookup(json_t **absent, cf_kube *kube, const json_t *objects, const char *release, const char *ns,
+		      int check_ownership);
+/*
+ * upgrade.force: each object is replaced as Helm's --force does (PUT over the live object, which
+ * drops fields the chart no longer sets, whoever set them), or created when absent.
+ */
+int hc_replace(cf_kube *kube, const json_t *objects);
+/* cleanupOnFail: deletes the objects a failed upgrade created. */
+int hc_cleanup_created(cf_kube *kube, const json_t *created);
 
 /* ---- one reconcile of one HelmRelease ---- */
 
@@ -238,8 +311,13 @@ json_t *hc_history_snapshot(hc_rec *r, const hc_release *rel, const char *config
 void hc_history_push(hc_rec *r, json_t *snap);
 /* Sets the status of the snapshot of `version`, when the history has one. */
 void hc_history_mark(hc_rec *r, int64_t version, const char *status);
-/* The snapshot a rollback returns to: the newest successful one after the latest (borrowed), or NULL. */
-json_t *hc_history_previous(hc_rec *r);
+/*
+ * The snapshot a rollback returns to: the newest successful one after the latest (borrowed), or
+ * NULL; unless ignore_tests, one whose tests failed does not count.
+ */
+json_t *hc_history_previous(hc_rec *r, int ignore_tests);
+/* 1 when a test hook of the snapshot ended in phase Failed. */
+int hc_history_test_failed(const json_t *snap);
 /* status.inventory from objects: "<ns>_<name>_<group>_<kind>" ids and versions. */
 void hc_inventory_set(hc_rec *r, const json_t *objects);
 

@@ -84,6 +84,13 @@ static void names(hc_rec *r)
 	snprintf(r->target_ns, sizeof(r->target_ns), "%s", v && *v ? v : ns);
 	v = cf_object_str(r->obj, "spec.storageNamespace");
 	snprintf(r->storage_ns, sizeof(r->storage_ns), "%s", v && *v ? v : ns);
+	if (json_object_get(json_object_get(r->obj, "spec"), "chartRef")) {
+		v = cf_object_str(r->obj, "spec.chartRef.namespace");
+		snprintf(r->chart_ns, sizeof(r->chart_ns), "%s", v && *v ? v : ns);
+		v = cf_object_str(r->obj, "spec.chartRef.name");
+		snprintf(r->chart_name, sizeof(r->chart_name), "%s", v ? v : "");
+		return;
+	}
 	v = cf_object_str(r->obj, "spec.chart.spec.sourceRef.namespace");
 	snprintf(r->chart_ns, sizeof(r->chart_ns), "%s", v && *v ? v : ns);
 	snprintf(r->chart_name, sizeof(r->chart_name), "%s-%s", ns, cf_object_str(r->obj, "metadata.name"));
@@ -113,17 +120,14 @@ static json_t *helmchart_body(hc_rec *r)
 			 cf_object_str(r->obj, "metadata.namespace"), "spec", spec);
 }
 
-static int step_helmchart(hc_rec *r)
+/* Server-side applies the HelmChart of spec.chart; r->helmchart is the live object the apply returned. */
+static int apply_helmchart(hc_rec *r, const char *ref_str)
 {
 	cf_kube_write_opts wo = {.field_manager = HC_FIELD_MANAGER, .force = 1};
 	json_t *body;
-	char *text = NULL, *applied = NULL, ref_str[600];
+	char *text = NULL, *applied = NULL;
 	int err;
 
-	if (!json_object_get(json_object_get(r->obj, "spec"), "chart"))
-		return fail(r, CF_EINVALID, HC_REASON_INIT_FAILED, "spec.chartRef is not supported yet; use spec.chart");
-	snprintf(ref_str, sizeof(ref_str), "%s/%s", r->chart_ns, r->chart_name);
-	set_status(r, "helmChart", json_string(ref_str));
 	if (!(body = helmchart_body(r)) || !(text = json_dumps(body, JSON_COMPACT))) {
 		json_decref(body);
 		return fail(r, CF_ENOMEM, HC_REASON_ARTIFACT_FAILED, "building the HelmChart failed");
@@ -143,20 +147,115 @@ static int step_helmchart(hc_rec *r)
 	if (!json_is_object(r->helmchart))
 		return fail(r, CF_EPARSE, HC_REASON_ARTIFACT_FAILED, "failed to reconcile HelmChart '%s': the API server sent invalid JSON",
 			    ref_str);
-	json_t *og = json_object_get(json_object_get(r->helmchart, "status"), "observedGeneration");
-	int64_t gen = json_integer_value(json_object_get(json_object_get(r->helmchart, "metadata"), "generation"));
-	r->revision = cf_object_str(r->helmchart, "status.artifact.revision");
-	if (!r->revision || !cf_object_str(r->helmchart, "status.artifact.url") || json_integer_value(og) != gen ||
-	    !cf_cond_has_status(r->helmchart, CF_COND_READY, "True")) {
-		const char *why = cf_object_str(cf_cond_get(r->helmchart, CF_COND_READY), "message");
-		r->revision = NULL;
+	return 0;
+}
+
+/* spec.chartRef: an existing HelmChart is read, never changed; other kinds are not served here. */
+static int get_chart_ref(hc_rec *r, const char *ref_str)
+{
+	const char *kind = cf_object_str(r->obj, "spec.chartRef.kind");
+	int err;
+
+	if (!kind || strcmp(kind, "HelmChart") != 0) {
+		cf_cond_set(r->obj, CF_COND_STALLED, "True", HC_REASON_INIT_FAILED, "chartRef kind is not supported", r->now);
+		return fail(r, CF_EUNSUPPORTED, HC_REASON_INIT_FAILED,
+			    "chartRef kind '%s' is not supported: cflux serves HelmChart sources only", kind ? kind : "");
+	}
+	if ((err = cf_object_get(&r->helmchart, r->env->kube, HC_SOURCE_API, "HelmChart", r->chart_ns, r->chart_name)) < 0) {
+		char msg[2800];
+		if (err == CF_ENOTFOUND)
+			snprintf(msg, sizeof(msg), "could not get Source object: helmcharts.source.toolkit.fluxcd.io \"%s\" not found",
+				 r->chart_name);
+		else
+			snprintf(msg, sizeof(msg), "could not get Source object: %s", cf_error_last());
+		/* Flux sets no Event here; the watch on HelmCharts wakes us when it appears. */
+		cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_ARTIFACT_FAILED, msg, r->now);
+		cf_log_info(&r->log, "%s", msg);
 		r->retry_ms = r->env->requeue_dependency_ms;
-		/* Not an error to alert on: the watch on the HelmChart wakes us when it is ready. */
-		cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_ARTIFACT_FAILED, why ? why : "HelmChart is not ready",
-			    r->now);
-		cf_log_info(&r->log, "HelmChart '%s' is not ready", ref_str);
 		return CF_EAGAIN;
 	}
+	return 0;
+}
+
+/*
+ * A HelmChart this HelmRelease generated earlier and no longer uses (spec.chartRef now, or the
+ * source moved to another namespace) is deleted, as Flux does.
+ */
+static void drop_old_helmchart(hc_rec *r, const char *ref_str)
+{
+	const char *old = cf_object_str(hc_status(r), "helmChart"), *slash = old ? strchr(old, '/') : NULL;
+	char generated[300], ns[254];
+
+	snprintf(generated, sizeof(generated), "%s-%s", cf_object_str(r->obj, "metadata.namespace"),
+		 cf_object_str(r->obj, "metadata.name"));
+	if (!slash || strcmp(old, ref_str) == 0 || strcmp(slash + 1, generated) != 0 || (size_t)(slash - old) >= sizeof(ns))
+		return;
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - old), old);
+	cf_kube_ref ref = {HC_SOURCE_API, "HelmChart", ns, generated};
+	int err = cf_kube_delete(r->env->kube, NULL, &ref, NULL);
+	if (err < 0 && err != CF_ENOTFOUND)
+		cf_log_error(&r->log, "deleting HelmChart '%s' failed: %s", old, cf_error_last());
+	else
+		cf_log_info(&r->log, "deleted HelmChart '%s'", old);
+}
+
+/*
+ * Flux's isReady for a source: its current generation observed, not stalled, and an artifact to
+ * use (a newer failed attempt does not hide the last good artifact). *why says what is missing.
+ */
+static int source_ready(const json_t *src, char *why, size_t size)
+{
+	json_t *og = json_object_get(json_object_get(src, "status"), "observedGeneration");
+	int64_t gen = json_integer_value(json_object_get(json_object_get(src, "metadata"), "generation"));
+	const char *ready_msg = cf_object_str(cf_cond_get(src, CF_COND_READY), "message");
+
+	if (json_integer_value(og) != gen) {
+		snprintf(why, size, "%s", cf_cond_has_status(src, CF_COND_READY, "False") && ready_msg ? ready_msg :
+					  "latest generation of object has not been reconciled");
+		return 0;
+	}
+	if (cf_cond_has_status(src, CF_COND_STALLED, "True")) {
+		const char *stalled = cf_object_str(cf_cond_get(src, CF_COND_STALLED), "message");
+		snprintf(why, size, "%s", stalled ? stalled : "");
+		return 0;
+	}
+	if (!cf_object_str(src, "status.artifact.revision") || !cf_object_str(src, "status.artifact.url")) {
+		snprintf(why, size, "does not have an artifact");
+		return 0;
+	}
+	return 1;
+}
+
+static int step_helmchart(hc_rec *r)
+{
+	json_t *spec = json_object_get(r->obj, "spec");
+	int by_ref = json_object_get(spec, "chartRef") != NULL, err;
+	char ref_str[600];
+
+	if (by_ref == (json_object_get(spec, "chart") != NULL)) {
+		cf_cond_set(r->obj, CF_COND_STALLED, "True", HC_REASON_INIT_FAILED, "invalid Chart reference", r->now);
+		return fail(r, CF_EINVALID, HC_REASON_INIT_FAILED, "invalid Chart reference");
+	}
+	snprintf(ref_str, sizeof(ref_str), "%s/%s", r->chart_ns, r->chart_name);
+	drop_old_helmchart(r, ref_str);
+	/* status.helmChart names a generated HelmChart only. */
+	if (by_ref)
+		json_object_del(hc_status(r), "helmChart");
+	else
+		set_status(r, "helmChart", json_string(ref_str));
+	if ((err = by_ref ? get_chart_ref(r, ref_str) : apply_helmchart(r, ref_str)) < 0)
+		return err;
+	char why[2048];
+	if (!source_ready(r->helmchart, why, sizeof(why))) {
+		char msg[2800];
+		snprintf(msg, sizeof(msg), "HelmChart '%s' is not ready: %s", ref_str, why);
+		r->retry_ms = r->env->requeue_dependency_ms;
+		/* Not an error to alert on: the watch on the HelmChart wakes us when it is ready. */
+		cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_SOURCE_NOT_READY, msg, r->now);
+		cf_log_info(&r->log, "%s", msg);
+		return CF_EAGAIN;
+	}
+	r->revision = cf_object_str(r->helmchart, "status.artifact.revision");
 	r->log.revision = r->revision;
 	return 0;
 }
@@ -250,17 +349,17 @@ static int finalize(hc_rec *r)
 		int version = (int)json_integer_value(json_object_get(snap, "version"));
 		hc_storage_last(&version, st, sizeof(st), &modified, r->kube, sns ? sns : r->storage_ns,
 				cf_object_str(snap, "name"));
-		json_t *un = json_object_get(json_object_get(r->obj, "spec"), "uninstall");
-		int64_t t = cf_object_duration_ms(r->obj, "spec.timeout", 5 * 60 * 1000);
-		if ((err = hc_uninstall(r->kube, sns ? sns : r->storage_ns, cf_object_str(snap, "name"), version,
-					!json_is_true(json_object_get(un, "disableHooks")), un ? cf_object_duration_ms(un, "timeout", t) : t)) < 0) {
+		hc_uninstall_opts uo;
+		hc_uninstall_opts_read(&uo, r->obj);
+		if ((err = hc_uninstall(r->kube, sns ? sns : r->storage_ns, cf_object_str(snap, "name"), version, &uo)) < 0) {
 			cf_log_error(&r->log, "uninstall failed: %s", cf_error_last());
 			return err;
 		}
 		cf_log_info(&r->log, "release %s uninstalled", cf_object_str(snap, "name"));
 	}
+	/* Only the HelmChart made for spec.chart is ours to delete; a chartRef's belongs to its author. */
 	ref = (cf_kube_ref){HC_SOURCE_API, "HelmChart", r->chart_ns, r->chart_name};
-	if (cf_kube_delete(r->env->kube, NULL, &ref, NULL) < 0)
+	if (!json_object_get(json_object_get(r->obj, "spec"), "chartRef") && cf_kube_delete(r->env->kube, NULL, &ref, NULL) < 0)
 		cf_log_debug(&r->log, "deleting HelmChart: %s", cf_error_last());
 	return cf_object_finalizer(r->env->kube, r->obj, 0);
 }
@@ -312,12 +411,15 @@ cf_result hc_reconcile(const cf_request *req)
 	json_object_set(hc_status(&r), "observedGeneration",
 			json_object_get(json_object_get(r.obj, "metadata"), "generation"));
 	cf_cond_summarize(r.obj, r.now);
-	if (cf_object_patch_status(env->kube, r.old, r.obj) < 0)
+	/* A status the API server refuses loses the release's history: back off rather than act again soon. */
+	int status_err = cf_object_patch_status(env->kube, r.old, r.obj);
+	if (status_err < 0)
 		cf_log_error(&r.log, "patching status failed: %s", cf_error_last());
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	publish(&r, (uint64_t)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000));
 	/* Waiting (CF_EAGAIN) comes back after retry_ms; failures back off as the runtime's error path does. */
-	res = err == CF_EAGAIN ? cf_result_requeue(r.retry_ms) : err < 0 ? cf_result_error() : cf_result_requeue(interval);
+	res = status_err < 0 ? cf_result_error() : err == CF_EAGAIN ? cf_result_requeue(r.retry_ms) :
+	      err < 0 ? cf_result_error() : cf_result_requeue(interval);
 done:
 	if (r.kube != env->kube)
 		cf_kube_free(r.kube);

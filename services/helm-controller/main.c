@@ -20,16 +20,23 @@ static const cf_flag flags[] = {
 	{NULL},
 };
 
-/* HelmReleases by the HelmChart they generate: "<chart namespace>/<hr namespace>-<hr name>". */
+/*
+ * HelmReleases by the HelmChart they use: "<chart namespace>/<name>", the one they generate
+ * ("<hr namespace>-<hr name>") or the one spec.chartRef names.
+ */
 static void index_chart(const json_t *obj, cf_emit_fn emit, void *ctx)
 {
 	const char *ns = cf_object_str(obj, "metadata.namespace"), *name = cf_object_str(obj, "metadata.name");
 	const char *sns = cf_object_str(obj, "spec.chart.spec.sourceRef.namespace");
+	const char *ref = cf_object_str(obj, "spec.chartRef.name"), *rns = cf_object_str(obj, "spec.chartRef.namespace");
 	char key[800];
 
 	if (!ns || !name)
 		return;
-	snprintf(key, sizeof(key), "%s/%s-%s", sns && *sns ? sns : ns, ns, name);
+	if (ref)
+		snprintf(key, sizeof(key), "%s/%s", rns && *rns ? rns : ns, ref);
+	else
+		snprintf(key, sizeof(key), "%s/%s-%s", sns && *sns ? sns : ns, ns, name);
 	emit(ctx, key);
 }
 

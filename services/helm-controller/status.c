@@ -85,14 +85,27 @@ void hc_history_mark(hc_rec *r, int64_t version, const char *status)
 			json_object_set_new(s, "status", json_string(status));
 }
 
-/* The snapshot a rollback returns to: the newest successful one after the latest. */
-json_t *hc_history_previous(hc_rec *r)
+int hc_history_test_failed(const json_t *snap)
 {
-	json_t *h = json_object_get(hc_status(r), "history");
+	const char *key;
+	json_t *hook;
 
-	for (size_t i = 1; i < json_array_size(h); i++)
-		if (successful(json_array_get(h, i)))
-			return json_array_get(h, i);
+	json_object_foreach(json_object_get((json_t *)snap, "testHooks"), key, hook)
+		if (strcmp(str_or(hook, "phase", ""), "Failed") == 0)
+			return 1;
+	return 0;
+}
+
+/* The snapshot a rollback returns to: the newest successful one after the latest (Flux's Previous). */
+json_t *hc_history_previous(hc_rec *r, int ignore_tests)
+{
+	json_t *h = json_object_get(hc_status(r), "history"), *snap;
+
+	for (size_t i = 1; i < json_array_size(h); i++) {
+		snap = json_array_get(h, i);
+		if (successful(snap) && (ignore_tests || !hc_history_test_failed(snap)))
+			return snap;
+	}
 	return NULL;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -355,4 +356,36 @@ int hc_storage_supersede(cf_kube *kube, const char *ns, const char *name, int ex
 done:
 	json_decref(seen.versions);
 	return err;
+}
+
+/* Go's RFC3339Nano in UTC, trailing zeros of the fraction dropped. */
+void hc_time_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char frac[16];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
+	for (n = (int)strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
+		frac[n - 1] = '\0';
+	if (n == 1)
+		frac[0] = '\0';
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+int hc_storage_deployed(int *version, cf_kube *kube, const char *ns, const char *name)
+{
+	last_seen seen = {0};
+	int err;
+
+	if ((err = list_records(&seen, kube, ns, name, "deployed")) < 0)
+		return err;
+	if (seen.version == 0)
+		return CF_ENOTFOUND;
+	*version = seen.version;
+	return 0;
 }

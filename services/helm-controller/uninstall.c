@@ -1,7 +1,8 @@
 /*
  * Uninstalling a release as `helm uninstall` does: pre-delete hooks, the objects of the newest
- * revision's manifest deleted in reverse install order, post-delete hooks, then every revision
- * record goes.
+ * revision's manifest deleted in reverse install order (those annotated helm.sh/resource-policy:
+ * keep stay), post-delete hooks, then every revision record goes, or with keepHistory the newest
+ * is marked uninstalled.
  */
 #include "hc.h"
 
@@ -47,10 +48,31 @@ done:
 	return err;
 }
 
-/* Deletes the objects of a stored manifest, last first; objects already gone are fine. */
-static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns)
+/* Helm keeps what the manifest marks helm.sh/resource-policy: keep. */
+static int kept(const cf_doc *obj)
 {
-	cf_kube_write_opts wo = {.propagation_policy = "Background"};
+	const char *policy = cf_doc_get_str(cf_doc_get(cf_doc_get(obj, "metadata"), "annotations"), "helm.sh/resource-policy");
+
+	return policy && strcmp(policy, "keep") == 0;
+}
+
+/* deletionPropagation as the API spells it. */
+static const char *propagation(const char *policy)
+{
+	static const struct { const char *flux, *api; } table[] = {
+		{"background", "Background"}, {"foreground", "Foreground"}, {"orphan", "Orphan"}, {NULL, NULL},
+	};
+
+	for (size_t i = 0; policy && table[i].flux; i++)
+		if (strcmp(table[i].flux, policy) == 0)
+			return table[i].api;
+	return "Background";
+}
+
+/* Deletes the objects of a stored manifest, last first; objects already gone are fine. */
+static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns, const char *policy)
+{
+	cf_kube_write_opts wo = {.propagation_policy = propagation(policy)};
 	cf_doc *list = NULL;
 	int err, first = 0;
 
@@ -61,7 +83,7 @@ static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns)
 		const char *obj_ns = cf_doc_get_str(cf_doc_get(obj, "metadata"), "namespace");
 		cf_kube_ref ref = {cf_doc_get_str(obj, "apiVersion"), cf_doc_get_str(obj, "kind"), obj_ns ? obj_ns : ns,
 				   cf_doc_get_str(cf_doc_get(obj, "metadata"), "name")};
-		if (!ref.api_version || !ref.kind || !ref.name)
+		if (!ref.api_version || !ref.kind || !ref.name || kept(obj))
 			continue;
 		err = cf_kube_delete(kube, NULL, &ref, &wo);
 		if (err < 0 && err != CF_ENOTFOUND && !first)
@@ -71,7 +93,33 @@ static int delete_manifest(cf_kube *kube, const char *manifest, const char *ns)
 	return first;
 }
 
-int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, int hooks, int64_t timeout_ms)
+/* keepHistory: the newest record stays, marked uninstalled, as `helm uninstall --keep-history` leaves it. */
+static int mark_uninstalled(cf_kube *kube, const char *storage_ns, json_t *rel)
+{
+	json_t *info = json_object_get(rel, "info");
+	char now[64];
+
+	hc_time_now(now, sizeof(now));
+	json_object_set_new(info, "status", json_string("uninstalled"));
+	json_object_set_new(info, "description", json_string("Uninstallation complete"));
+	json_object_set_new(info, "deleted", json_string(now));
+	/* Older records still deployed become superseded, as Helm leaves them. */
+	int err = hc_storage_supersede(kube, storage_ns, cf_object_str(rel, "name"), (int)json_integer_value(json_object_get(rel, "version")));
+	return err < 0 ? err : hc_storage_write_json(kube, storage_ns, rel);
+}
+
+void hc_uninstall_opts_read(hc_uninstall_opts *o, const json_t *hr)
+{
+	json_t *un = json_object_get(json_object_get(hr, "spec"), "uninstall");
+	int64_t t = cf_object_duration_ms(hr, "spec.timeout", 5 * 60 * 1000);
+
+	o->hooks = !json_is_true(json_object_get(un, "disableHooks"));
+	o->keep_history = json_is_true(json_object_get(un, "keepHistory"));
+	o->propagation = cf_object_str(un, "deletionPropagation");
+	o->timeout_ms = un ? cf_object_duration_ms(un, "timeout", t) : t;
+}
+
+int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int version, const hc_uninstall_opts *o)
 {
 	json_t *rel = NULL, *hook_list;
 	const char *ns;
@@ -81,17 +129,18 @@ int hc_uninstall(cf_kube *kube, const char *storage_ns, const char *release, int
 		return err;
 	ns = rel ? cf_object_str(rel, "namespace") : NULL;
 	hook_list = rel ? json_object_get(rel, "hooks") : NULL;
-	if (hooks && ns && (err = hc_hooks_run(kube, hook_list, "pre-delete", release, ns, timeout_ms)) < 0) {
+	if (o->hooks && ns && (err = hc_hooks_run(kube, hook_list, "pre-delete", release, ns, o->timeout_ms)) < 0) {
 		err = cf_error_wrap(err, "pre-delete hooks failed: ");
 		goto done;
 	}
-	if (rel && cf_object_str(rel, "manifest") && (err = delete_manifest(kube, cf_object_str(rel, "manifest"), ns)) < 0)
+	if (rel && cf_object_str(rel, "manifest") &&
+	    (err = delete_manifest(kube, cf_object_str(rel, "manifest"), ns, o->propagation)) < 0)
 		goto done;
-	if (hooks && ns && (err = hc_hooks_run(kube, hook_list, "post-delete", release, ns, timeout_ms)) < 0) {
+	if (o->hooks && ns && (err = hc_hooks_run(kube, hook_list, "post-delete", release, ns, o->timeout_ms)) < 0) {
 		err = cf_error_wrap(err, "post-delete hooks failed: ");
 		goto done;
 	}
-	err = delete_records(kube, storage_ns, release);
+	err = o->keep_history && rel ? mark_uninstalled(kube, storage_ns, rel) : delete_records(kube, storage_ns, release);
 done:
 	json_decref(rel);
 	return err;

@@ -154,12 +154,21 @@ int kc_inventory_wait_gone(cf_kube *kube, const json_t *entries, int64_t timeout
 
 /* ---- health (health.c) ---- */
 
-/* kstatus of one live object: 0 Current, 1 InProgress, 2 Failed; *why gets a short reason. */
+/*
+ * The health of one live object (borrowed) as kustomize-controller's poller sees it: Flux's Job
+ * reader for batch Jobs (Current once complete), kstatus's Compute for everything else (see
+ * cf/kstatus.h). Returns a cf_kstatus value (CF_KSTATUS_CURRENT is 0, so non-zero is not healthy)
+ * and writes kstatus's message into why (truncated to why_size).
+ */
 int kc_health_status(const json_t *obj, char *why, size_t why_size);
 /*
- * Polls the objects named by refs (array of {apiVersion, kind, name, namespace}) until every one
- * is Current, one Failed, or timeout_ms passed. CF_ETIMEOUT / CF_ERROR with a message naming
- * the objects that are not ready.
+ * Polls the objects named by refs (array of {apiVersion, kind, name, namespace}; no apiVersion is
+ * the core group) every second until every one is Current, one is Failed, or timeout_ms passed,
+ * reading them all each round as kstatus's poller does. Returns 0, or with Flux's messages:
+ * CF_ERROR "failed early due to stalled resources: [Kind/ns/name status: 'Failed', ...]" naming
+ * the Failed ones; CF_ETIMEOUT "timeout waiting for: [Kind/ns/name status: 'InProgress', ...]"
+ * naming every object not Current ('NotFound' when gone, "'Unknown': <error>" when unreadable).
+ * Each object's kstatus message is logged at debug level.
  */
 int kc_health_wait(cf_kube *kube, const json_t *refs, int64_t timeout_ms);
 

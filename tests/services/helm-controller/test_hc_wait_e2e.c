@@ -1,0 +1,230 @@
+/*
+ * hc_wait against a real kube-apiserver (tests/cluster/up.sh; CF_KUBECONFIG). The control plane
+ * has no controllers, so the test writes statuses itself through the status subresource.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cf/error.h"
+#include "cf/kube.h"
+#include "hc.h"
+
+static cf_kube *kc;
+static char ns[64];
+
+#define CHECK(expr)                                                                                    \
+	do {                                                                                           \
+		int rc_ = (expr);                                                                      \
+		if (rc_ != 0)                                                                          \
+			fail_msg("%s: %s: %s", #expr, cf_error_name(rc_), cf_error_last());           \
+	} while (0)
+
+#define NEED_CLUSTER()                                                                                 \
+	do {                                                                                           \
+		if (!kc)                                                                               \
+			skip(); /* CF_KUBECONFIG is unset: run tests/cluster/up.sh first */            \
+	} while (0)
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int setup(void **state)
+{
+	const char *path = getenv("CF_KUBECONFIG");
+	cf_kube_config *cfg = NULL;
+	cf_kube_ref ref = {"v1", "Namespace", NULL, NULL};
+	char body[256];
+
+	(void)state;
+	if (!path || !*path)
+		return 0;
+	if (cf_kube_config_load_file(&cfg, path, NULL) < 0 || cf_kube_new(&kc, cfg, NULL) < 0) {
+		fprintf(stderr, "setup: %s\n", cf_error_last());
+		cf_kube_config_free(cfg);
+		return -1;
+	}
+	cf_kube_config_free(cfg);
+	snprintf(ns, sizeof(ns), "hc-wait-%ld-%d", (long)time(NULL), (int)getpid());
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
+	if (cf_kube_create(kc, NULL, &ref, body, NULL) < 0) {
+		fprintf(stderr, "setup: creating namespace: %s\n", cf_error_last());
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cf_kube_ref ref = {"v1", "Namespace", NULL, ns};
+
+	(void)state;
+	if (kc) {
+		/* Without kube-controller-manager the namespace stays Terminating; names are unique. */
+		cf_kube_delete(kc, NULL, &ref, NULL);
+		cf_kube_free(kc);
+	}
+	return 0;
+}
+
+/* The desired objects of a release, in the test namespace (fmt has one %s per namespace use). */
+static json_t *objects(const char *text)
+{
+	char buf[8192];
+	json_t *arr;
+
+	snprintf(buf, sizeof(buf), text, ns, ns, ns, ns);
+	arr = json_loads(buf, 0, NULL);
+	assert_non_null(arr);
+	return arr;
+}
+
+#define DEPLOYMENT(name, extra)                                                                                \
+	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"" name "\",\"namespace\":\"%s\"}," \
+	"\"spec\":{\"replicas\":1,\"progressDeadlineSeconds\":600," extra "\"selector\":{\"matchLabels\":{\"app\":\"" name \
+	"\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"" name "\"}},\"spec\":{\"containers\":[{\"name\":\"c\"," \
+	"\"image\":\"busybox\"}]}}}}"
+
+#define JOB(name)                                                                                              \
+	"{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"" name "\",\"namespace\":\"%s\"},"     \
+	"\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\","            \
+	"\"image\":\"busybox\"}]}}}}"
+
+static void patch_status(const char *api_version, const char *kind, const char *name, const char *status)
+{
+	cf_kube_ref ref = {api_version, kind, ns, name};
+	char body[2048];
+
+	snprintf(body, sizeof(body), "{\"status\":%s}", status);
+	CHECK(cf_kube_patch_status(kc, NULL, &ref, CF_KUBE_PATCH_MERGE, body, NULL));
+}
+
+static void expect_error(int got, int code, const char *fmt)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), fmt, ns, ns, ns);
+	if (got != code)
+		fail_msg("want %s, got %s: %s", cf_error_name(code), cf_error_name(got), cf_error_last());
+	assert_string_equal(cf_error_last(), want);
+}
+
+#define ROLLED_OUT                                                                                             \
+	"{\"observedGeneration\":1,\"replicas\":1,\"updatedReplicas\":1,\"readyReplicas\":1,\"availableReplicas\":1," \
+	"\"conditions\":[{\"type\":\"Available\",\"status\":\"True\",\"reason\":\"MinimumReplicasAvailable\","        \
+	"\"message\":\"ok\"},{\"type\":\"Progressing\",\"status\":\"True\",\"reason\":\"NewReplicaSetAvailable\","    \
+	"\"message\":\"ok\"}]}"
+
+/*
+ * A Deployment the controller never rolled out times out naming it (a ConfigMap is Current and a
+ * paused Deployment is not waited for); once its status says rolled out, the wait ends.
+ */
+static void test_deployment_rollout(void **state)
+{
+	json_t *objs;
+	long long t0;
+	int rc;
+
+	(void)state;
+	NEED_CLUSTER();
+	objs = objects("[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm\",\"namespace\":\"%s\"}},"
+		       DEPLOYMENT("web", "") "," DEPLOYMENT("paused", "\"paused\":true,") "]");
+	CHECK(hc_apply(kc, objs, 10000));
+	t0 = now_ms();
+	rc = hc_wait(kc, objs, 1500, 1);
+	assert_true(now_ms() - t0 >= 1500);
+	expect_error(rc, CF_ETIMEOUT, "timeout waiting for: [Deployment/%s/web status: 'InProgress']");
+	patch_status("apps/v1", "Deployment", "web", ROLLED_OUT);
+	t0 = now_ms();
+	CHECK(hc_wait(kc, objs, 5000, 1));
+	assert_true(now_ms() - t0 < 1000);
+	json_decref(objs);
+}
+
+/* A stalled Deployment ends the wait early, long before the timeout, as Flux's fail-fast does. */
+static void test_failed_early(void **state)
+{
+	json_t *objs;
+	long long t0;
+
+	(void)state;
+	NEED_CLUSTER();
+	objs = objects("[" DEPLOYMENT("stuck", "") "," DEPLOYMENT("slow", "") "]");
+	CHECK(hc_apply(kc, objs, 10000));
+	patch_status("apps/v1", "Deployment", "stuck",
+		     "{\"observedGeneration\":1,\"replicas\":1,\"updatedReplicas\":1,\"conditions\":[{\"type\":\"Progressing\","
+		     "\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"timed out\"}]}");
+	t0 = now_ms();
+	expect_error(hc_wait(kc, objs, 20000, 1), CF_ERROR,
+		     "failed early due to stalled resources: [Deployment/%s/stuck status: 'Failed']");
+	assert_true(now_ms() - t0 < 5000);
+	json_decref(objs);
+}
+
+/*
+ * A running Job is Current for kstatus (disableWaitForJobs) but not for Flux's Job reader, which
+ * waits for completion; a failed Job fails the wait.
+ */
+static void test_jobs(void **state)
+{
+	json_t *objs;
+
+	(void)state;
+	NEED_CLUSTER();
+	objs = objects("[" JOB("migrate") "]");
+	CHECK(hc_apply(kc, objs, 10000));
+	expect_error(hc_wait(kc, objs, 600, 0), CF_ETIMEOUT, "timeout waiting for: [Job/%s/migrate status: 'InProgress']");
+	patch_status("batch/v1", "Job", "migrate", "{\"startTime\":\"2026-01-01T00:00:00Z\",\"active\":1}");
+	CHECK(hc_wait(kc, objs, 2000, 0));
+	expect_error(hc_wait(kc, objs, 600, 1), CF_ETIMEOUT, "timeout waiting for: [Job/%s/migrate status: 'InProgress']");
+	patch_status("batch/v1", "Job", "migrate",
+		     "{\"active\":0,\"failed\":1,\"conditions\":[{\"type\":\"FailureTarget\",\"status\":\"True\","
+		     "\"reason\":\"BackoffLimitExceeded\",\"message\":\"x\"},{\"type\":\"Failed\",\"status\":\"True\","
+		     "\"reason\":\"BackoffLimitExceeded\",\"message\":\"x\"}]}");
+	expect_error(hc_wait(kc, objs, 5000, 1), CF_ERROR,
+		     "failed early due to stalled resources: [Job/%s/migrate status: 'Failed']");
+	json_decref(objs);
+}
+
+/* An object that is not there is NotFound; every object not Current is named, in release order. */
+static void test_not_found_listed(void **state)
+{
+	json_t *objs, *applied;
+
+	(void)state;
+	NEED_CLUSTER();
+	objs = objects("[{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"ghost\",\"namespace\":\"%s\"}},"
+		       DEPLOYMENT("later", "") "]");
+	applied = json_pack("[O]", json_array_get(objs, 1));
+	CHECK(hc_apply(kc, applied, 10000));
+	json_decref(applied);
+	expect_error(hc_wait(kc, objs, 600, 1), CF_ETIMEOUT,
+		     "timeout waiting for: [Secret/%s/ghost status: 'NotFound', Deployment/%s/later status: 'InProgress']");
+	json_decref(objs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deployment_rollout),
+		cmocka_unit_test(test_failed_early),
+		cmocka_unit_test(test_jobs),
+		cmocka_unit_test(test_not_found_listed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,164 @@
+/*
+ * kc_health_wait against a real kube-apiserver (tests/cluster/up.sh; CF_KUBECONFIG). The control
+ * plane has no controllers, so the test writes statuses itself through the status subresource.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cf/error.h"
+#include "cf/kstatus.h"
+#include "cf/kube.h"
+#include "kc.h"
+
+static cf_kube *kc;
+static char ns[64];
+
+#define CHECK(expr)                                                                                    \
+	do {                                                                                           \
+		int rc_ = (expr);                                                                      \
+		if (rc_ != 0)                                                                          \
+			fail_msg("%s: %s: %s", #expr, cf_error_name(rc_), cf_error_last());           \
+	} while (0)
+
+static int setup(void **state)
+{
+	const char *path = getenv("CF_KUBECONFIG");
+	cf_kube_config *cfg = NULL;
+	cf_kube_ref ref = {"v1", "Namespace", NULL, NULL};
+	char body[256];
+
+	(void)state;
+	if (!path || !*path)
+		return 0;
+	if (cf_kube_config_load_file(&cfg, path, NULL) < 0 || cf_kube_new(&kc, cfg, NULL) < 0) {
+		cf_kube_config_free(cfg);
+		return -1;
+	}
+	cf_kube_config_free(cfg);
+	snprintf(ns, sizeof(ns), "kc-health-%ld-%d", (long)time(NULL), (int)getpid());
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
+	return cf_kube_create(kc, NULL, &ref, body, NULL) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	cf_kube_ref ref = {"v1", "Namespace", NULL, ns};
+
+	(void)state;
+	if (kc) {
+		cf_kube_delete(kc, NULL, &ref, NULL);
+		cf_kube_free(kc);
+	}
+	return 0;
+}
+
+static void create(const char *api_version, const char *kind, const char *body_fmt)
+{
+	cf_kube_ref ref = {api_version, kind, ns, NULL};
+	char body[2048];
+
+	snprintf(body, sizeof(body), body_fmt, ns);
+	CHECK(cf_kube_create(kc, NULL, &ref, body, NULL));
+}
+
+static void patch_status(const char *api_version, const char *kind, const char *name, const char *status)
+{
+	cf_kube_ref ref = {api_version, kind, ns, name};
+	char body[2048];
+
+	snprintf(body, sizeof(body), "{\"status\":%s}", status);
+	CHECK(cf_kube_patch_status(kc, NULL, &ref, CF_KUBE_PATCH_MERGE, body, NULL));
+}
+
+static json_t *refs(const char *fmt)
+{
+	char buf[2048];
+	json_t *r;
+
+	snprintf(buf, sizeof(buf), fmt, ns, ns, ns);
+	r = json_loads(buf, 0, NULL);
+	assert_non_null(r);
+	return r;
+}
+
+static void expect(int got, int code, const char *fmt)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), fmt, ns, ns, ns);
+	if (got != code)
+		fail_msg("want %s, got %s: %s", cf_error_name(code), cf_error_name(got), cf_error_last());
+	if (code)
+		assert_string_equal(cf_error_last(), want);
+}
+
+#define JOB                                                                                                    \
+	"{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\",\"namespace\":\"%s\"},"         \
+	"\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\","            \
+	"\"image\":\"busybox\"}]}}}}"
+
+/* A running Job holds the health check (Flux's Job reader), a missing object is NotFound; then fail and complete. */
+static void test_job_reader_and_messages(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	if (!kc)
+		skip();
+	create("v1", "ConfigMap", "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm\","
+				  "\"namespace\":\"%s\"}}");
+	create("batch/v1", "Job", JOB);
+	patch_status("batch/v1", "Job", "j", "{\"startTime\":\"2026-01-01T00:00:00Z\",\"active\":1}");
+	r = refs("[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"cm\",\"namespace\":\"%s\"},"
+		 "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"namespace\":\"%s\"},"
+		 "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"gone\",\"namespace\":\"%s\"}]");
+	expect(kc_health_wait(kc, r, 1500), CF_ETIMEOUT,
+	       "timeout waiting for: [Job/%s/j status: 'InProgress', ConfigMap/%s/gone status: 'NotFound']");
+	json_decref(r);
+
+	r = refs("[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"cm\",\"namespace\":\"%s\"},"
+		 "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"namespace\":\"%s\"}]");
+	patch_status("batch/v1", "Job", "j",
+		     "{\"active\":0,\"failed\":1,\"conditions\":[{\"type\":\"FailureTarget\",\"status\":\"True\","
+		     "\"reason\":\"BackoffLimitExceeded\",\"message\":\"x\"},{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"BackoffLimitExceeded\","
+		     "\"lastProbeTime\":\"2026-01-01T00:00:00Z\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}");
+	expect(kc_health_wait(kc, r, 60000), CF_ERROR, "failed early due to stalled resources: [Job/%s/j status: 'Failed']");
+	json_decref(r);
+}
+
+/* Without apiVersion a health check names the core group; an unknown kind is Unknown with the read error. */
+static void test_core_group_and_unknown_kind(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	if (!kc)
+		skip();
+	r = refs("[{\"kind\":\"ConfigMap\",\"name\":\"cm\",\"namespace\":\"%s\"}]");
+	expect(kc_health_wait(kc, r, 5000), 0, "");
+	json_decref(r);
+	r = refs("[{\"apiVersion\":\"example.com/v1\",\"kind\":\"Nope\",\"name\":\"x\",\"namespace\":\"%s\"}]");
+	assert_int_equal(kc_health_wait(kc, r, 500), CF_ETIMEOUT);
+	if (!strstr(cf_error_last(), "timeout waiting for: [Nope/") || !strstr(cf_error_last(), "/x status: '"))
+		fail_msg("unexpected message: %s", cf_error_last());
+	json_decref(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_job_reader_and_messages),
+		cmocka_unit_test(test_core_group_and_unknown_kind),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
