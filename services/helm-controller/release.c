@@ -55,7 +55,28 @@ typedef struct {
 	char last_status[32];
 	int64_t last_modified;
 	int retrying;            /* RetryOnFailure set Reconciling and the requeue */
+	json_t *records;         /* release records read since the last observation, by version */
 } machine;
+
+/*
+ * Release record `version` as stored (borrowed; NULL with the error in *err): read once per
+ * observation of the state, as several steps of one action need the same records.
+ */
+static const json_t *record(machine *m, int version, int *err)
+{
+	char key[16];
+	json_t *rel = NULL;
+
+	snprintf(key, sizeof(key), "%d", version);
+	if ((rel = json_object_get(m->records, key))) {
+		*err = 0;
+		return rel;
+	}
+	if ((*err = hc_storage_read(&rel, m->r->kube, m->r->storage_ns, m->r->release, version)) < 0)
+		return NULL;
+	json_object_set_new(m->records, key, rel);
+	return rel;
+}
 
 /* ---- small helpers ---- */
 
@@ -223,6 +244,7 @@ static int observe(machine *m)
 
 	m->last_version = 0;
 	m->last_status[0] = '\0';
+	json_object_clear(m->records); /* actions have written records since */
 	err = hc_storage_last(&m->last_version, m->last_status, sizeof(m->last_status), &m->last_modified,
 			      r->kube, r->storage_ns, r->release);
 	if (err == CF_ENOTFOUND || (err == 0 && strcmp(m->last_status, "uninstalled") == 0)) {
@@ -261,7 +283,8 @@ static int next_action(action *out, machine *m)
 {
 	hc_rec *r = m->r;
 	remediation rem;
-	json_t *prev, *stored = NULL;
+	json_t *prev;
+	int err;
 
 	*out = ACT_NONE;
 	switch (m->state) {
@@ -297,10 +320,8 @@ static int next_action(action *out, machine *m)
 	}
 	/* Roll back only to a record that is still in storage; otherwise upgrade again. */
 	if ((prev = hc_history_previous(r, rem.ignore_tests)) &&
-	    hc_storage_read(&stored, r->kube, r->storage_ns, r->release,
-			    (int)json_integer_value(json_object_get(prev, "version"))) == 0)
+	    record(m, (int)json_integer_value(json_object_get(prev, "version")), &err))
 		*out = ACT_ROLLBACK;
-	json_decref(stored);
 	return 0;
 }
 
@@ -527,13 +548,11 @@ static void run_tests(machine *m, hc_release *rel, json_t *hooks)
 /* The first deployment time of the release, kept across upgrades as Helm does. */
 static void first_deployed(char *buf, size_t size, machine *m)
 {
-	json_t *rel = NULL;
+	const json_t *rel;
+	int err;
 
-	if (m->last_version > 0 &&
-	    hc_storage_read(&rel, m->r->kube, m->r->storage_ns, m->r->release, m->last_version) == 0 &&
-	    cf_object_str(rel, "info.first_deployed"))
+	if (m->last_version > 0 && (rel = record(m, m->last_version, &err)) && cf_object_str(rel, "info.first_deployed"))
 		snprintf(buf, size, "%s", cf_object_str(rel, "info.first_deployed"));
-	json_decref(rel);
 }
 
 /*
@@ -577,23 +596,30 @@ done:
 	return err;
 }
 
-/* The objects of the release an upgrade replaces: the newest deployed one, else the newest (as Helm picks). */
+/* The release an upgrade replaces: the newest deployed one, else the newest (as Helm picks). */
+static int current_version(machine *m)
+{
+	int version = m->last_version;
+
+	if (strcmp(m->last_status, "deployed") != 0 &&
+	    hc_storage_deployed(&version, m->r->kube, m->r->storage_ns, m->r->release) < 0)
+		version = m->last_version;
+	return version;
+}
+
+/* The objects of the release an upgrade replaces. */
 static int current_objects(json_t **out, machine *m)
 {
 	hc_rec *r = m->r;
-	json_t *rel = NULL;
-	int version = m->last_version, err;
+	const json_t *rel;
+	int version = current_version(m), err;
 
 	*out = NULL;
-	if (strcmp(m->last_status, "deployed") != 0 && hc_storage_deployed(&version, r->kube, r->storage_ns, r->release) < 0)
-		version = m->last_version;
 	if (version <= 0)
 		return 0;
-	if ((err = hc_storage_read(&rel, r->kube, r->storage_ns, r->release, version)) < 0)
+	if (!(rel = record(m, version, &err)))
 		return err == CF_ENOTFOUND ? 0 : err;
-	err = hc_manifest_objects(out, r->kube, str_or(rel, "manifest", ""), r->release, str_or(rel, "namespace", r->target_ns));
-	json_decref(rel);
-	return err;
+	return hc_manifest_objects(out, r->kube, str_or(rel, "manifest", ""), r->release, str_or(rel, "namespace", r->target_ns));
 }
 
 /* Flux lets Helm take over existing objects unless <section>.disableTakeOwnership says not to. */
@@ -633,21 +659,17 @@ static int prepare_change(change *c, machine *m, const json_t *objects, int upgr
  */
 static int release_values(json_t **config, char *digest, size_t size, machine *m, int upgrade)
 {
-	hc_rec *r = m->r;
-	json_t *cur = NULL;
-	int version = m->last_version;
+	const json_t *cur;
+	int err;
 
 	*config = json_incref(m->values);
 	snprintf(digest, size, "%s", m->cfg_digest);
-	if (!upgrade || !spec_flag(r, "upgrade", "preserveValues") || m->last_version <= 0)
+	if (!upgrade || !spec_flag(m->r, "upgrade", "preserveValues") || m->last_version <= 0)
 		return 0;
-	if (strcmp(m->last_status, "deployed") != 0 && hc_storage_deployed(&version, r->kube, r->storage_ns, r->release) < 0)
-		version = m->last_version;
-	if (hc_storage_read(&cur, r->kube, r->storage_ns, r->release, version) < 0)
-		return cf_error_wrap(CF_ERROR, "reading the current release's values: ");
+	if (!(cur = record(m, current_version(m), &err)))
+		return cf_error_wrap(err, "reading the current release's values: ");
 	json_decref(*config);
 	*config = json_is_object(json_object_get(cur, "config")) ? json_deep_copy(json_object_get(cur, "config")) : json_object();
-	json_decref(cur);
 	hc_values_merge(*config, m->values);
 	return 0;
 }
@@ -835,19 +857,19 @@ static int act_unlock(machine *m)
 /* The release JSON of a rollback: the target's chart, values and manifest as a new revision. */
 static json_t *rollback_record(machine *m, const json_t *target, int target_version, const char *now)
 {
-	json_t *rel = json_deep_copy(target), *cur = NULL, *info;
+	json_t *rel = json_deep_copy(target), *info;
+	const json_t *cur;
 	char desc[64];
+	int err;
 
 	if (!rel)
 		return NULL;
-	if (hc_storage_read(&cur, m->r->kube, m->r->storage_ns, m->r->release, m->last_version) < 0)
-		cur = NULL;
+	cur = record(m, m->last_version, &err);
 	snprintf(desc, sizeof(desc), "Rollback to %d", target_version);
 	info = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "first_deployed",
 			 str_or(cur, "info.first_deployed", str_or(target, "info.first_deployed", now)), "last_deployed", now,
 			 "deleted", "", "description", desc, "status", "pending-rollback", "notes",
 			 str_or(target, "info.notes", ""));
-	json_decref(cur);
 	json_object_set_new(rel, "info", info);
 	json_object_set_new(rel, "version", json_integer(m->last_version + 1));
 	return rel;
@@ -868,15 +890,15 @@ static int act_rollback(machine *m)
 	hc_rec *r = m->r;
 	remediation rem = {0};
 	int ignore_tests = active_remediation(r, &rem) && rem.ignore_tests;
-	json_t *prev = hc_history_previous(r, ignore_tests), *target = NULL, *rel = NULL, *objects = NULL;
+	json_t *prev = hc_history_previous(r, ignore_tests), *rel = NULL, *objects = NULL;
+	const json_t *target, *from;
 	int target_version = (int)json_integer_value(json_object_get(prev, "version")), err;
 	char now[64], prev_id[400], chart_id[300], text[4096];
 
 	snprintf(prev_id, sizeof(prev_id), "%s/%s.v%d", str_or(prev, "namespace", ""), str_or(prev, "name", ""), target_version);
 	snprintf(chart_id, sizeof(chart_id), "%s@%s", str_or(prev, "chartName", ""), str_or(prev, "chartVersion", ""));
 	hc_time_now(now, sizeof(now));
-	if ((err = hc_storage_read(&target, r->kube, r->storage_ns, r->release, target_version)) < 0 ||
-	    !(rel = rollback_record(m, target, target_version, now))) {
+	if (!(target = record(m, target_version, &err)) || !(rel = rollback_record(m, target, target_version, now))) {
 		rollback_failed(r, prev_id, chart_id, err < 0 ? cf_error_last() : "out of memory");
 		err = err < 0 ? err : CF_ENOMEM;
 		goto done;
@@ -890,11 +912,9 @@ static int act_rollback(machine *m)
 	char why[4000];
 	change ch = {.force = spec_flag(r, "rollback", "force")};
 	/* The release rolled back from is the newest record: what it has and the target does not goes. */
-	json_t *from = NULL;
-	if (hc_storage_read(&from, r->kube, r->storage_ns, r->release, m->last_version) == 0)
+	if ((from = record(m, m->last_version, &err)))
 		hc_manifest_objects(&ch.old_objects, r->kube, str_or(from, "manifest", ""), r->release,
 				    str_or(from, "namespace", r->target_ns));
-	json_decref(from);
 	if (spec_flag(r, "rollback", "cleanupOnFail") && ch.old_objects) {
 		json_t *added = hc_objects_missing(objects, ch.old_objects);
 		if (hc_objects_lookup(&ch.created, r->kube, added, r->release, r->target_ns, 0) < 0)
@@ -936,7 +956,6 @@ static int act_rollback(machine *m)
 done:
 	json_decref(objects);
 	json_decref(rel);
-	json_decref(target);
 	return err;
 }
 
@@ -996,7 +1015,8 @@ static int run_action(machine *m, action a)
 static int check_drift(machine *m)
 {
 	hc_rec *r = m->r;
-	json_t *dd = spec_of(r, "driftDetection"), *rel = NULL, *objects = NULL, *drifted = NULL, *d;
+	json_t *dd = spec_of(r, "driftDetection"), *objects = NULL, *drifted = NULL, *d;
+	const json_t *rel;
 	const char *mode = str_or(dd, "mode", "disabled");
 	int correct = strcmp(mode, "enabled") == 0, err;
 	char id[400], list[3000] = "", msg[3600];
@@ -1007,7 +1027,7 @@ static int check_drift(machine *m)
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%s/%s.v%d", r->target_ns, r->release, m->last_version);
-	if ((err = hc_storage_read(&rel, r->kube, r->storage_ns, r->release, m->last_version)) < 0 ||
+	if (!(rel = record(m, m->last_version, &err)) ||
 	    (err = hc_manifest_objects(&objects, r->kube, str_or(rel, "manifest", ""), r->release,
 				       str_or(rel, "namespace", r->target_ns))) < 0 ||
 	    (err = hc_drift_detect(&drifted, r->kube, objects, json_object_get(dd, "ignore"))) < 0)
@@ -1038,7 +1058,6 @@ static int check_drift(machine *m)
 	event(r, "Normal", "DriftCorrected", "%s", msg);
 	cf_cond_set(r->obj, "Drifted", "False", "DriftCorrected", msg, r->now);
 done:
-	json_decref(rel);
 	json_decref(objects);
 	json_decref(drifted);
 	return err;
@@ -1217,7 +1236,7 @@ static int uninstall_old_target(hc_rec *r, const char *what)
 
 int hc_release_reconcile(hc_rec *r, hc_chart *chart)
 {
-	machine m = {.r = r, .chart = chart};
+	machine m = {.r = r, .chart = chart, .records = json_object()};
 	json_t *st = hc_status(r);
 	int64_t generation = json_integer_value(json_object_get(json_object_get(r->obj, "metadata"), "generation"));
 	char checksum[64];
@@ -1226,6 +1245,7 @@ int hc_release_reconcile(hc_rec *r, hc_chart *chart)
 	if ((err = hc_values_compose(&m.values, r->env->kube, r->obj)) < 0) {
 		cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_VALUES_FAILED, cf_error_last(), r->now);
 		event(r, "Warning", HC_REASON_VALUES_FAILED, "%s", cf_error_last());
+		json_decref(m.records);
 		return err;
 	}
 	hc_values_digest(m.cfg_digest, sizeof(m.cfg_digest), m.values, "sha256");
@@ -1235,6 +1255,7 @@ int hc_release_reconcile(hc_rec *r, hc_chart *chart)
 			cf_cond_set(r->obj, CF_COND_READY, "False", HC_REASON_UNINSTALL_FAILED, cf_error_last(), r->now);
 		summarize(r);
 		json_decref(m.values);
+		json_decref(m.records);
 		return err;
 	}
 	hc_values_digest(checksum, sizeof(checksum), m.values, "sha1");
@@ -1262,5 +1283,6 @@ int hc_release_reconcile(hc_rec *r, hc_chart *chart)
 		cf_cond_set(r->obj, CF_COND_RECONCILING, "True", "ProgressingWithRetry",
 			    str_or(cf_cond_get(r->obj, CF_COND_READY), "message", ""), r->now);
 	json_decref(m.values);
+	json_decref(m.records);
 	return err;
 }

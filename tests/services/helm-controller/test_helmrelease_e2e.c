@@ -487,10 +487,13 @@ static void test_killed_during_upgrade(void **state)
 				" -p '{\"spec\":{\"values\":{\"deploy\":true}}}' >/dev/null",
 				getenv("CF_KUBECONFIG"), hre.ns),
 			 0);
+	/* Killed while it waits: the record says pending-upgrade and the Deployment was applied. */
 	for (end = cft_now_ms() + HRE_TIMEOUT_MS; cft_now_ms() < end; usleep(100000)) {
 		free(st);
 		st = hre_record_status("stuck", 2);
-		if (st && strcmp(st, "pending-upgrade") == 0)
+		json_t *dep = st && strcmp(st, "pending-upgrade") == 0 ? hre_get("apps/v1", "Deployment", "stuck-app") : NULL;
+		json_decref(dep);
+		if (dep)
 			break;
 	}
 	assert_non_null(st);
