@@ -5,10 +5,8 @@
  */
 #include "hc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cf/error.h"
@@ -93,164 +91,46 @@ int hc_apply(cf_kube *kube, const json_t *objects, int64_t timeout_ms)
 	return crds && crds == json_array_size(objects) ? wait_crds(kube, objects, crds, timeout_ms) : 0;
 }
 
-/* One object of the release being waited for. */
-typedef struct {
-	const json_t *want;  /* the applied object (borrowed) */
-	int job;             /* a batch Job */
-	int ttl;             /* a Job with ttlSecondsAfterFinished: gone means done */
-	cf_kstatus status;   /* last seen; CF_KSTATUS_UNKNOWN before the first read */
-	char msg[256];       /* kstatus's message, or the read error */
-	int read_failed;     /* msg is an API error, reported after the status as Flux does */
-} waited;
-
-/* obj's apiVersion starts with av_prefix and its kind is kind. */
-static int is_kind(const json_t *obj, const char *av_prefix, const char *kind)
-{
-	const char *av = cf_object_str(obj, "apiVersion"), *k = cf_object_str(obj, "kind");
-
-	return av && k && strncmp(av, av_prefix, strlen(av_prefix)) == 0 && strcmp(k, kind) == 0;
-}
-
 /* Flux (as Helm) does not wait for a paused apps/v1 Deployment: it will not roll out. */
 static int skipped(const json_t *obj)
 {
-	const char *av = cf_object_str(obj, "apiVersion");
+	const char *av = cf_object_str(obj, "apiVersion"), *kind = cf_object_str(obj, "kind");
 
-	return av && strcmp(av, "apps/v1") == 0 && is_kind(obj, "apps/v1", "Deployment") &&
+	return av && kind && strcmp(av, "apps/v1") == 0 && strcmp(kind, "Deployment") == 0 &&
 	       json_is_true(json_object_get(json_object_get(obj, "spec"), "paused"));
 }
 
-/* Reads one object and records its kstatus; wait_jobs picks Flux's Job reader for Jobs. */
-static void poll_one(cf_kube *kube, waited *w, int wait_jobs)
+static void log_not_current(void *ctx, const char *id, cf_kstatus status, const char *msg)
 {
-	json_t *live = NULL;
-	int err = cf_object_get(&live, kube, cf_object_str(w->want, "apiVersion"), cf_object_str(w->want, "kind"),
-				cf_object_str(w->want, "metadata.namespace"), cf_object_str(w->want, "metadata.name"));
-
-	w->read_failed = 0;
-	if (err == CF_ENOTFOUND) {
-		w->status = w->ttl ? CF_KSTATUS_CURRENT : CF_KSTATUS_NOT_FOUND;
-		snprintf(w->msg, sizeof(w->msg), "Resource not found");
-	} else if (err < 0) {
-		w->status = CF_KSTATUS_UNKNOWN;
-		w->read_failed = 1;
-		snprintf(w->msg, sizeof(w->msg), "%s", cf_error_last());
-	} else if (w->job && wait_jobs) {
-		w->status = cf_kstatus_job(live, w->msg, sizeof(w->msg));
-	} else {
-		w->status = cf_kstatus_compute(live, w->msg, sizeof(w->msg));
-	}
-	json_decref(live);
-}
-
-/* Flux's id of an object: "Kind/namespace/name", or "Kind/name" when cluster-scoped. */
-static void object_id(char *buf, size_t size, const json_t *obj)
-{
-	const char *ns = cf_object_str(obj, "metadata.namespace");
-
-	snprintf(buf, size, "%s/%s%s%s", cf_object_str(obj, "kind"), ns && *ns ? ns : "", ns && *ns ? "/" : "",
-		 cf_object_str(obj, "metadata.name"));
-}
-
-/* Appends "<id> status: 'S'" (": error" after it when the read failed) to buf, and logs why. */
-static void describe(char *buf, size_t size, size_t *used, const waited *w)
-{
-	char id[768];
-	int n;
-
-	object_id(id, sizeof(id), w->want);
-	cf_log(CF_LOG_INFO, NULL, "%s is %s: %s", id, cf_kstatus_name(w->status), w->msg);
-	if (*used >= size)
-		return;
-	n = snprintf(buf + *used, size - *used, "%s%s status: '%s'%s%s", *used ? ", " : "", id,
-		     cf_kstatus_name(w->status), w->read_failed ? ": " : "", w->read_failed ? w->msg : "");
-	*used = n < 0 ? size : *used + (size_t)n;
-}
-
-/* Flux's error for the objects with status only (any not Current when only_failed is 0). */
-static int wait_error(int code, const char *prefix, const waited *ws, size_t n, int only_failed)
-{
-	char list[4096];
-	size_t used = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const waited *w = &ws[i];
-		if (w->status == CF_KSTATUS_CURRENT || (only_failed && w->status != CF_KSTATUS_FAILED))
-			continue;
-		describe(list, sizeof(list), &used, w);
-	}
-	if (used == 0)
-		list[0] = '\0';
-	return cf_error_set(code, "%s: [%s]", prefix, list);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The release's objects to wait for, in order; *n gets how many. */
-static waited *wait_list(const json_t *objects, size_t *n)
-{
-	waited *ws = calloc(json_array_size(objects) + 1, sizeof(*ws));
-	const json_t *obj;
-	size_t i;
-
-	*n = 0;
-	if (!ws)
-		return NULL;
-	json_array_foreach (objects, i, obj) {
-		if (!cf_object_str(obj, "apiVersion") || !cf_object_str(obj, "kind") || !cf_object_str(obj, "metadata.name") ||
-		    skipped(obj))
-			continue;
-		ws[*n].want = obj;
-		ws[*n].status = CF_KSTATUS_UNKNOWN;
-		ws[*n].job = is_kind(obj, "batch/", "Job");
-		ws[*n].ttl = ws[*n].job &&
-			     json_is_integer(json_object_get(json_object_get(obj, "spec"), "ttlSecondsAfterFinished"));
-		(*n)++;
-	}
-	return ws;
-}
-
-/* Polls the objects not Current yet; 1 when all are Current, -1 when one is Failed, else 0. */
-static int poll_round(cf_kube *kube, waited *ws, size_t n, int wait_jobs)
-{
-	int all = 1, failed = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (ws[i].status == CF_KSTATUS_CURRENT)
-			continue;
-		poll_one(kube, &ws[i], wait_jobs);
-		all &= ws[i].status == CF_KSTATUS_CURRENT;
-		failed |= ws[i].status == CF_KSTATUS_FAILED;
-	}
-	return failed ? -1 : all;
+	(void)ctx;
+	cf_log(CF_LOG_INFO, NULL, "%s is %s: %s", id, cf_kstatus_name(status), msg);
 }
 
 int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms, int wait_jobs)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
-	size_t n;
-	waited *ws = wait_list(objects, &n);
-	int err = 0, r;
+	cf_kstatus_wait_opts o = {
+		.timeout_ms = timeout_ms,
+		.poll_ms = WAIT_POLL_US / 1000,
+		.jobs = wait_jobs ? CF_KSTATUS_JOBS_COMPLETE : CF_KSTATUS_JOBS_KSTATUS,
+		.keep_current = 1,
+		.log = log_not_current,
+	};
+	json_t *list = json_array(), *obj;
+	size_t i;
+	int err;
 
-	if (!ws)
-		return CF_ENOMEM;
-	while ((r = poll_round(kube, ws, n, wait_jobs)) == 0) {
-		if (mono_ms() >= deadline) {
-			err = wait_error(CF_ETIMEOUT, "timeout waiting for", ws, n, 0);
-			goto done;
+	if (!list)
+		return cf_error_set(CF_ENOMEM, "out of memory");
+	/* Objects Helm could not have applied (no apiVersion, kind or name) are not waited for either. */
+	json_array_foreach (objects, i, obj) {
+		if (cf_object_str(obj, "apiVersion") && cf_object_str(obj, "kind") && cf_object_str(obj, "metadata.name") &&
+		    !skipped(obj) && json_array_append(list, obj) < 0) {
+			json_decref(list);
+			return cf_error_set(CF_ENOMEM, "out of memory");
 		}
-		usleep(WAIT_POLL_US);
 	}
-	if (r < 0)
-		err = wait_error(CF_ERROR, "failed early due to stalled resources", ws, n, 1);
-done:
-	free(ws);
+	err = cf_kstatus_wait(kube, list, &o);
+	json_decref(list);
 	return err;
 }
 

@@ -239,7 +239,9 @@ int hc_apply(cf_kube *kube, const json_t *objects, int64_t timeout_ms);
  * ttlSecondsAfterFinished that is gone counts as Current. As soon as one object is Failed:
  * CF_ERROR "failed early due to stalled resources: [Kind/ns/name status: 'Failed']". After
  * timeout_ms: CF_ETIMEOUT "timeout waiting for: [Kind/ns/name status: 'InProgress', ...]" naming
- * every object not Current. Each such object's kstatus message is logged.
+ * every object not Current. Each such object's kstatus message is logged. A thin call of
+ * cf_kstatus_wait (cf/kstatus.h), polling every 300 ms; objects without apiVersion, kind or
+ * metadata.name are not waited for.
  */
 int hc_wait(cf_kube *kube, const json_t *objects, int64_t timeout_ms, int wait_jobs);
 

@@ -168,7 +168,8 @@ int kc_health_status(const json_t *obj, char *why, size_t why_size);
  * CF_ERROR "failed early due to stalled resources: [Kind/ns/name status: 'Failed', ...]" naming
  * the Failed ones; CF_ETIMEOUT "timeout waiting for: [Kind/ns/name status: 'InProgress', ...]"
  * naming every object not Current ('NotFound' when gone, "'Unknown': <error>" when unreadable).
- * Each object's kstatus message is logged at debug level.
+ * Each object's kstatus message is logged at debug level. A thin call of cf_kstatus_wait
+ * (cf/kstatus.h).
  */
 int kc_health_wait(cf_kube *kube, const json_t *refs, int64_t timeout_ms);
 
