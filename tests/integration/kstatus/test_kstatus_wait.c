@@ -19,6 +19,7 @@
 #include "cf/error.h"
 #include "cf/kstatus.h"
 #include "cf/kube.h"
+#include "kubetest.h"
 
 static cf_kube *kc;
 static char ns[64];
@@ -57,39 +58,14 @@ static long long now_ms(void)
 
 static int setup(void **state)
 {
-	const char *path = getenv("CF_KUBECONFIG");
-	cf_kube_config *cfg = NULL;
-	cf_kube_ref ref = {"v1", "Namespace", NULL, NULL};
-	char body[256];
-
 	(void)state;
-	if (!path || !*path)
-		return 0;
-	if (cf_kube_config_load_file(&cfg, path, NULL) < 0 || cf_kube_new(&kc, cfg, NULL) < 0) {
-		fprintf(stderr, "setup: %s\n", cf_error_last());
-		cf_kube_config_free(cfg);
-		return -1;
-	}
-	cf_kube_config_free(cfg);
-	snprintf(ns, sizeof(ns), "kstatus-wait-%ld-%d", (long)time(NULL), (int)getpid());
-	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-	if (cf_kube_create(kc, NULL, &ref, body, NULL) < 0) {
-		fprintf(stderr, "setup: creating namespace: %s\n", cf_error_last());
-		return -1;
-	}
-	return 0;
+	return cft_kube_up(&kc, ns, sizeof(ns), "kstatus-wait");
 }
 
 static int teardown(void **state)
 {
-	cf_kube_ref ref = {"v1", "Namespace", NULL, ns};
-
 	(void)state;
-	if (kc) {
-		/* Without kube-controller-manager the namespace stays Terminating; names are unique. */
-		cf_kube_delete(kc, NULL, &ref, NULL);
-		cf_kube_free(kc);
-	}
+	cft_kube_down(kc, ns);
 	return 0;
 }
 

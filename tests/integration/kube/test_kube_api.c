@@ -18,6 +18,7 @@
 
 #include "cf/error.h"
 #include "cf/kube.h"
+#include "kubetest.h"
 #include "cf/log.h"
 
 static cf_kube *kc;
@@ -70,38 +71,14 @@ static const char *jstr(const char *json, const char *k1, const char *k2, const 
 
 static int setup(void **state)
 {
-	const char *path = getenv("CF_KUBECONFIG");
-	cf_kube_config *cfg = NULL;
-	cf_kube_ref ref = { "v1", "Namespace", NULL, NULL };
-	char body[256];
-
-	if (!path || !*path)
-		return 0;
-	if (cf_kube_config_load_file(&cfg, path, NULL) < 0 || cf_kube_new(&kc, cfg, NULL) < 0) {
-		fprintf(stderr, "setup: %s\n", cf_error_last());
-		cf_kube_config_free(cfg);
-		return -1;
-	}
-	cf_kube_config_free(cfg);
-	snprintf(ns, sizeof(ns), "kube-it-%ld-%d", (long)time(NULL), (int)getpid());
-	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-	                             "\"metadata\":{\"name\":\"%s\"}}", ns);
-	if (cf_kube_create(kc, NULL, &ref, body, NULL) < 0) {
-		fprintf(stderr, "setup: creating namespace: %s\n", cf_error_last());
-		return -1;
-	}
-	return 0;
+	(void)state;
+	return cft_kube_up(&kc, ns, sizeof(ns), "kube-it");
 }
 
 static int teardown(void **state)
 {
-	cf_kube_ref ref = { "v1", "Namespace", NULL, ns };
-
-	if (kc) {
-		/* Without kube-controller-manager the namespace stays Terminating; names are unique. */
-		cf_kube_delete(kc, NULL, &ref, NULL);
-		cf_kube_free(kc);
-	}
+	(void)state;
+	cft_kube_down(kc, ns);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "cf/error.h"
 #include "cf/kstatus.h"
 #include "cf/kube.h"
+#include "kubetest.h"
 #include "kc.h"
 
 static cf_kube *kc;
@@ -34,33 +35,14 @@ static char ns[64];
 
 static int setup(void **state)
 {
-	const char *path = getenv("CF_KUBECONFIG");
-	cf_kube_config *cfg = NULL;
-	cf_kube_ref ref = {"v1", "Namespace", NULL, NULL};
-	char body[256];
-
 	(void)state;
-	if (!path || !*path)
-		return 0;
-	if (cf_kube_config_load_file(&cfg, path, NULL) < 0 || cf_kube_new(&kc, cfg, NULL) < 0) {
-		cf_kube_config_free(cfg);
-		return -1;
-	}
-	cf_kube_config_free(cfg);
-	snprintf(ns, sizeof(ns), "kc-health-%ld-%d", (long)time(NULL), (int)getpid());
-	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-	return cf_kube_create(kc, NULL, &ref, body, NULL) < 0 ? -1 : 0;
+	return cft_kube_up(&kc, ns, sizeof(ns), "kc-health");
 }
 
 static int teardown(void **state)
 {
-	cf_kube_ref ref = {"v1", "Namespace", NULL, ns};
-
 	(void)state;
-	if (kc) {
-		cf_kube_delete(kc, NULL, &ref, NULL);
-		cf_kube_free(kc);
-	}
+	cft_kube_down(kc, ns);
 	return 0;
 }
 
