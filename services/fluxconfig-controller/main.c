@@ -1,7 +1,6 @@
 /* fluxconfig-controller: hands the FluxConfig kind to the runtime and follows its objects through watches and the bus. */
 #include "fc.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +23,9 @@ static const cf_flag flags[] = {
 	{NULL},
 };
 
-#define MAX_SERVICES 8
-
 typedef struct {
 	fc_env env;
-	cf_bus_sub *sub;
-	cf_discovery *discovery[MAX_SERVICES];
-	pthread_t listener;
-	int listening;
-	volatile int stopping;
+	cf_discovery_listener *listener;
 } service_state;
 
 /* The FluxConfig key an object's owner labels name, into buf; 0 when it has none. */
@@ -129,82 +122,17 @@ static void on_result(cf_runtime *rt, const cf_bus_reconcile_result *rr)
 }
 
 /* ReconcileResult hints enqueue the config at once; the watches stay the source of truth. */
-static void *listen_bus(void *arg)
+static void on_message(void *ctx, const cf_bus_msg *m)
 {
-	service_state *s = arg;
+	service_state *s = ctx;
 
-	while (!s->stopping) {
-		cf_bus_msg *m = NULL;
-		if (cf_bus_sub_recv(&m, s->sub, 500) < 0)
-			continue;
-		if (m->type == CF_BUS_RECONCILE_RESULT)
-			on_result(s->env.rt, &m->body.reconcile_result);
-		cf_bus_msg_free(m);
-	}
-	return NULL;
-}
-
-/* Calls fn on each trimmed, non-empty item of a comma-separated list; stops at the first error. */
-static int each_item(const char *list, int (*fn)(service_state *, const char *), service_state *s)
-{
-	char buf[8192], *save = NULL;
-	int err;
-
-	if (strlen(list) >= sizeof(buf))
-		return cf_error_set(CF_ELIMIT, "flag value longer than %zu bytes", sizeof(buf) - 1);
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		while (*item == ' ')
-			item++;
-		if (*item && (err = fn(s, item)) < 0)
-			return err;
-	}
-	return 0;
-}
-
-static int ensure_sub(service_state *s)
-{
-	return s->sub ? 0 : cf_bus_sub_new(&s->sub, CF_BUS_MASK(CF_BUS_RECONCILE_RESULT));
-}
-
-static int add_connect(service_state *s, const char *url)
-{
-	int err;
-
-	if ((err = ensure_sub(s)) < 0)
-		return err;
-	if ((err = cf_bus_sub_connect(s->sub, url)) < 0 && err != CF_EEXISTS)
-		return cf_error_wrap(err, "--events-connect %s: ", url);
-	return 0;
-}
-
-static int add_service(service_state *s, const char *item)
-{
-	char ns[256], *slash;
-	size_t i;
-	int err;
-
-	snprintf(ns, sizeof(ns), "%s", item);
-	if (!(slash = strchr(ns, '/')) || !slash[1] || slash == ns)
-		return cf_error_set(CF_EINVALID, "--events-service wants <namespace>/<name>, got '%s'", item);
-	*slash = '\0';
-	for (i = 0; i < MAX_SERVICES && s->discovery[i]; i++)
-		;
-	if (i == MAX_SERVICES)
-		return cf_error_set(CF_ELIMIT, "--events-service names more than %d Services", MAX_SERVICES);
-	if ((err = ensure_sub(s)) < 0)
-		return err;
-	return cf_discovery_start_bus(&s->discovery[i], s->env.kube, ns, slash + 1, "events", s->sub);
+	if (m->type == CF_BUS_RECONCILE_RESULT)
+		on_result(s->env.rt, &m->body.reconcile_result);
 }
 
 static void free_state(service_state *s)
 {
-	s->stopping = 1;
-	for (size_t i = 0; i < MAX_SERVICES; i++)
-		cf_discovery_free(s->discovery[i]);
-	if (s->listening)
-		pthread_join(s->listener, NULL);
-	cf_bus_sub_free(s->sub);
+	cf_discovery_listener_free(s->listener);
 	cf_bus_pub_free(s->env.bus);
 	free(s);
 }
@@ -221,15 +149,9 @@ static int start(cf_runtime *rt, void **ctx)
 	if (strcmp(events_bind, "0") != 0 && *events_bind &&
 	    (err = cf_bus_pub_new(&s->env.bus, events_bind, FC_CONTROLLER)) < 0)
 		goto fail;
-	if ((err = each_item(events_connect, add_connect, s)) < 0 || (err = each_item(events_service, add_service, s)) < 0)
+	if ((err = cf_discovery_listen(&s->listener, s->env.kube, events_connect, events_service,
+				       CF_BUS_MASK(CF_BUS_RECONCILE_RESULT), on_message, s)) < 0)
 		goto fail;
-	if (s->sub) {
-		if (pthread_create(&s->listener, NULL, listen_bus, s) != 0) {
-			err = cf_error_set(CF_ERROR, "starting the bus listener failed");
-			goto fail;
-		}
-		s->listening = 1;
-	}
 	*ctx = s;
 	return 0;
 fail:

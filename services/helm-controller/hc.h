@@ -44,6 +44,7 @@ typedef struct {
 	cf_runtime *rt;
 	cf_kube *kube;
 	cf_bus_pub *bus;     /* NULL when publishing is off */
+	struct cf_discovery_listener *listener; /* ArtifactReady hints, NULL without --events-connect/-service */
 	const char *tmp_dir; /* where charts are unpacked */
 	int http_retry;
 	int64_t requeue_dependency_ms;

@@ -1,7 +1,6 @@
 /* kustomize-controller: hands the Kustomization kind to the runtime and listens on the bus for new artifacts. */
 #include "kc.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +37,7 @@ static char connect_list[8192];
 
 typedef struct {
 	kc_env env;
-	cf_bus_sub *sub;
-	cf_discovery *discovery;
-	pthread_t listener;
-	int listening;
-	volatile int stopping;
+	cf_discovery_listener *listener;
 } service_state;
 
 static const char *const source_kinds[] = {"GitRepository", "OCIRepository", "Bucket", NULL};
@@ -124,63 +119,17 @@ static const cf_kind kinds[] = {
 };
 
 /* ArtifactReady hints enqueue the source's Kustomizations; the watch stays the source of truth. */
-static void *listen_bus(void *arg)
+static void on_message(void *ctx, const cf_bus_msg *m)
 {
-	service_state *s = arg;
+	service_state *s = ctx;
+	const cf_bus_artifact_ready *ar = &m->body.artifact_ready;
 
-	while (!s->stopping) {
-		cf_bus_msg *m = NULL;
-		if (cf_bus_sub_recv(&m, s->sub, 500) < 0)
+	for (const char *const *k = source_kinds; m->type == CF_BUS_ARTIFACT_READY && *k; k++) {
+		if (strcmp(*k, ar->kind) != 0)
 			continue;
-		const cf_bus_artifact_ready *ar = &m->body.artifact_ready;
-		for (const char *const *k = source_kinds; m->type == CF_BUS_ARTIFACT_READY && *k; k++) {
-			if (strcmp(*k, ar->kind) != 0)
-				continue;
-			cf_log_debug(NULL, "artifact ready hint for %s/%s/%s at %s", ar->kind, ar->namespace_, ar->name,
-				     ar->revision);
-			enqueue_consumers(s->env.rt, ar->kind, ar->namespace_, ar->name, ar->revision, NULL, NULL);
-		}
-		cf_bus_msg_free(m);
+		cf_log_debug(NULL, "artifact ready hint for %s/%s/%s at %s", ar->kind, ar->namespace_, ar->name, ar->revision);
+		enqueue_consumers(s->env.rt, ar->kind, ar->namespace_, ar->name, ar->revision, NULL, NULL);
 	}
-	return NULL;
-}
-
-static int start_listener(service_state *s)
-{
-	char list[8192], *save = NULL;
-	int err, n = 0;
-
-	snprintf(list, sizeof(list), "%s", connect_list[0] ? connect_list : events_connect);
-	for (char *url = strtok_r(list, ",", &save); url; url = strtok_r(NULL, ",", &save)) {
-		while (*url == ' ')
-			url++;
-		if (!*url)
-			continue;
-		if (!s->sub && (err = cf_bus_sub_new(&s->sub, CF_BUS_MASK(CF_BUS_ARTIFACT_READY))) < 0)
-			return err;
-		if ((err = cf_bus_sub_connect(s->sub, url)) < 0 && err != CF_EEXISTS)
-			return cf_error_wrap(err, "--events-connect %s: ", url);
-		n++;
-	}
-	if (*events_service) {
-		char ns[256], *slash;
-		snprintf(ns, sizeof(ns), "%s", events_service);
-		if (!(slash = strchr(ns, '/')) || !slash[1] || slash == ns)
-			return cf_error_set(CF_EINVALID, "--events-service wants <namespace>/<name>, got '%s'",
-					    events_service);
-		*slash = '\0';
-		if (!s->sub && (err = cf_bus_sub_new(&s->sub, CF_BUS_MASK(CF_BUS_ARTIFACT_READY))) < 0)
-			return err;
-		if ((err = cf_discovery_start_bus(&s->discovery, s->env.kube, ns, slash + 1, "events", s->sub)) < 0)
-			return err;
-		n++;
-	}
-	if (!n)
-		return 0;
-	if (pthread_create(&s->listener, NULL, listen_bus, s) != 0)
-		return cf_error_set(CF_ERROR, "starting the bus listener failed");
-	s->listening = 1;
-	return 0;
 }
 
 static int start(cf_runtime *rt, void **ctx)
@@ -202,13 +151,12 @@ static int start(cf_runtime *rt, void **ctx)
 	if (strcmp(events_bind, "0") != 0 && *events_bind &&
 	    (err = cf_bus_pub_new(&s->env.bus, events_bind, KC_CONTROLLER)) < 0)
 		goto fail;
-	if ((err = start_listener(s)) < 0)
+	if ((err = cf_discovery_listen(&s->listener, s->env.kube, connect_list[0] ? connect_list : events_connect,
+				       events_service, CF_BUS_MASK(CF_BUS_ARTIFACT_READY), on_message, s)) < 0)
 		goto fail;
 	*ctx = s;
 	return 0;
 fail:
-	cf_discovery_free(s->discovery);
-	cf_bus_sub_free(s->sub);
 	cf_bus_pub_free(s->env.bus);
 	free(s);
 	return err;
@@ -221,11 +169,7 @@ static void stop(cf_runtime *rt, void *ctx)
 	(void)rt;
 	if (!s)
 		return;
-	s->stopping = 1;
-	cf_discovery_free(s->discovery);
-	if (s->listening)
-		pthread_join(s->listener, NULL);
-	cf_bus_sub_free(s->sub);
+	cf_discovery_listener_free(s->listener);
 	cf_bus_pub_free(s->env.bus);
 	free(s);
 }

@@ -39,6 +39,27 @@ size_t cf_discovery_count(cf_discovery *d);
 /* Stops watching. Endpoints stay connected. NULL is a no-op. */
 void cf_discovery_free(cf_discovery *d);
 
+/* ---- listening to the bus ---- */
+
+typedef struct cf_discovery_listener cf_discovery_listener;
+
+/* Told each message the listener receives (borrowed for the call), on the listener's thread. */
+typedef void (*cf_discovery_msg_fn)(void *ctx, const cf_bus_msg *m);
+
+/*
+ * Subscribes to the bus message types of type_mask (CF_BUS_MASK) from every publisher in connect
+ * (comma-separated tcp:// endpoints, the --events-connect flag) and from the ready endpoints of
+ * port "events" of each Service in services (comma-separated "<namespace>/<name>", at most 8,
+ * the --events-service flag), and calls fn for each message on a thread of its own. Either list
+ * may be NULL or empty; with nothing to listen to, *out is NULL and 0 is returned. CF_EINVALID
+ * for a malformed Service name, CF_ELIMIT, CF_ENOMEM, or the bus's error for a bad endpoint.
+ * kube is borrowed for the listener's life; free with cf_discovery_listener_free().
+ */
+int cf_discovery_listen(cf_discovery_listener **out, cf_kube *kube, const char *connect, const char *services,
+			unsigned type_mask, cf_discovery_msg_fn fn, void *ctx);
+/* Stops the thread and the Service watches and closes the subscriber. NULL is a no-op. */
+void cf_discovery_listener_free(cf_discovery_listener *l);
+
 /*
  * The URLs of one EndpointSlice (parsed JSON), sorted and without duplicates, as a NULL-terminated
  * array the caller frees with cf_discovery_urls_free(). Pure: what the watcher applies per slice.

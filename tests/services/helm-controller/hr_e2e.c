@@ -101,14 +101,16 @@ int hre_make_chart(const char *version, const char *app_version)
 
 int hre_start_helm_controller(void)
 {
-	char kc[1200], bind[64], health[64], tmp[1200], log[1200];
+	char kc[1200], bind[64], health[64], tmp[1200], log[1200], bus[80];
 
 	snprintf(kc, sizeof(kc), "--kubeconfig=%s", getenv("CF_KUBECONFIG"));
+	/* source-controller's bus: ArtifactReady hints about HelmCharts. */
+	snprintf(bus, sizeof(bus), "--events-connect=tcp://127.0.0.1:%d", hre.bus_port);
 	snprintf(bind, sizeof(bind), "--events-bind=tcp://127.0.0.1:%d", cft_free_port());
 	snprintf(health, sizeof(health), "--health-addr=127.0.0.1:%d", cft_free_port());
 	snprintf(tmp, sizeof(tmp), "--tmp-path=%s", hre.dir);
 	snprintf(log, sizeof(log), "%s/helm-controller.log", hre.dir);
-	char *argv[] = {HC_BINARY, kc, bind, health, tmp, "--metrics-addr=0", "--requeue-dependency=2s", "--watch-all-namespaces=false",
+	char *argv[] = {HC_BINARY, kc, bind, health, tmp, bus, "--metrics-addr=0", "--requeue-dependency=2s", "--watch-all-namespaces=false",
 			"--http-retry=2", "--log-level=debug", NULL};
 	hre_hc_pid = cft_spawn(log, argv);
 	return hre_hc_pid > 0 ? 0 : -1;

@@ -43,6 +43,10 @@ static void test_install_and_upgrade(void **state)
 		cft_sh("tail -40 '%s/helm-controller.log' >&2", hre.dir);
 	assert_non_null(hr);
 	assert_string_equal(hre_cond(hr, "Released", "reason"), "InstallSucceeded");
+	/* The HelmChart's ArtifactReady reached helm-controller over source-controller's bus. */
+	assert_int_equal(cft_sh("grep -q 'artifact ready hint for HelmChart/%s/%s-hello at 0.1.0' '%s/helm-controller.log'",
+				hre.ns, hre.ns, hre.dir),
+			 0);
 	snprintf(chart_ref, sizeof(chart_ref), "%s/%s-hello", hre.ns, hre.ns);
 	snprintf(release_id, sizeof(release_id), "hello/%s", hre.ns);
 	assert_string_equal(hre_s(json_object_get(hr, "status"), "helmChart"), chart_ref);
