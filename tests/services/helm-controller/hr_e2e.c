@@ -22,6 +22,7 @@ sc_e2e hre;
 pid_t hre_hc_pid;
 char hre_helm_dir[1200];
 char hre_helm_bin[1024];
+int hre_with_widgets = 1;
 
 static void hre_load_helm_env(void)
 {
@@ -93,9 +94,11 @@ int hre_make_chart(const char *version, const char *app_version)
 		      "        image: registry.invalid/test:1\\n{{- end }}\\n' > \"$d/templates/tjob.yaml\";"
 		      " printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: {{ .Release.Name }}-hook\\n"
 		      "  annotations:\\n    helm.sh/hook: post-install\\n' > \"$d/templates/hook.yaml\";"
+		      /* Without the widgets, no cluster-wide CRD is shared with tests running alongside. */
+		      " [ %d = 1 ] || rm -rf \"$d/crds\" \"$d/templates/widget.yaml\";"
 		      " '%s' package \"$d\" -d '%s/hc' >/dev/null; '%s' repo index '%s/hc'",
-		      hre_helm_dir, getenv("HELM_WWW"), version, app_version, hre_helm_bin, getenv("HELM_WWW"), hre_helm_bin,
-		      getenv("HELM_WWW"));
+		      hre_helm_dir, getenv("HELM_WWW"), version, app_version, hre_with_widgets, hre_helm_bin, getenv("HELM_WWW"),
+		      hre_helm_bin, getenv("HELM_WWW"));
 }
 
 

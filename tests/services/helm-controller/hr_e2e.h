@@ -16,6 +16,11 @@ extern sc_e2e hre;            /* namespace, kube client and scratch directory of
 extern pid_t hre_hc_pid;      /* the helm-controller process */
 extern char hre_helm_dir[1200];
 extern char hre_helm_bin[1024]; /* the real helm */
+/*
+ * 1 (the default): the test chart has a CRD in crds/ (widgets.hc.cflux.test) and a Widget. That
+ * CRD is cluster-wide, so only one test binary may use it; the others set 0 before hre_setup.
+ */
+extern int hre_with_widgets;
 
 /* cmocka group set-up: control plane objects, Helm repository with chart hello 0.1.0, helm-controller. */
 int hre_setup(void **state);

@@ -21,6 +21,8 @@
 
 static int setup(void **state)
 {
+	/* test_helmrelease_e2e deletes and recreates the widgets CRD; this file has CRDs of its own. */
+	hre_with_widgets = 0;
 	if (hre_setup(state) != 0)
 		return -1;
 	return getenv("CF_KUBECONFIG") ? hre_create_repo() : 0;
@@ -427,6 +429,43 @@ static void test_chart_ref_keep_history(void **state)
 	assert_true(exists("source.toolkit.fluxcd.io/v1", "HelmChart", "shared"));
 }
 
+/* A switch from spec.chart to spec.chartRef deletes the HelmChart the release generated, as Flux does. */
+static void test_switch_to_chart_ref(void **state)
+{
+	char generated[300];
+	json_t *hr;
+
+	(void)state;
+	if (!getenv("CF_KUBECONFIG"))
+		skip();
+	snprintf(generated, sizeof(generated), "%s-sw", hre.ns);
+	assert_int_equal(create_hr("sw", ""), 0);
+	hr = hre_wait_released("sw", 1);
+	assert_non_null(hr);
+	json_decref(hr);
+	assert_true(exists("source.toolkit.fluxcd.io/v1", "HelmChart", generated));
+	assert_int_equal(cft_sh("kubectl --kubeconfig '%s' -n '%s' patch helmrelease sw --type json -p"
+				" '[{\"op\":\"remove\",\"path\":\"/spec/chart\"},{\"op\":\"add\",\"path\":\"/spec/chartRef\","
+				"\"value\":{\"kind\":\"HelmChart\",\"name\":\"shared\"}}]' >/dev/null",
+				getenv("CF_KUBECONFIG"), hre.ns),
+			 0);
+	assert_true(hre_gone("source.toolkit.fluxcd.io/v1", "HelmChart", generated));
+	for (long long end = cft_now_ms() + HRE_TIMEOUT_MS; cft_now_ms() < end; usleep(300000)) {
+		hr = hre_get(HR_API, "HelmRelease", "sw");
+		if (hre_eq(hre_cond(hr, "Ready", "status"), "True") &&
+		    hre_status_int(hr, "observedGeneration") == (int64_t)json_integer_value(
+			    json_object_get(json_object_get(hr, "metadata"), "generation")))
+			break;
+		json_decref(hr);
+		hr = NULL;
+	}
+	assert_non_null(hr);
+	assert_null(json_object_get(json_object_get(hr, "status"), "helmChart"));
+	json_decref(hr);
+	assert_true(exists("source.toolkit.fluxcd.io/v1", "HelmChart", "shared"));
+	hre_delete_hr("sw");
+}
+
 /*
  * A chart whose templates use a kind from its own crds/: Helm creates the CRDs before it renders,
  * so .Capabilities already has the kind on the first install. The CRD's group is unique to the
@@ -567,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_target_change),
 		cmocka_unit_test(test_adopt_and_ownership),
 		cmocka_unit_test(test_chart_ref_keep_history),
+		cmocka_unit_test(test_switch_to_chart_ref),
 		cmocka_unit_test(test_crds_before_render),
 		cmocka_unit_test(test_post_renderers),
 		cmocka_unit_test(test_preserve_values_and_test_filters),
