@@ -20,6 +20,7 @@
 #include "cf/kstatus.h"
 #include "cf/kube.h"
 #include "kubetest.h"
+#include "testsupport.h"
 
 static cf_kube *kc;
 static char ns[64];
@@ -46,14 +47,6 @@ static void record(void *ctx, const char *id, cf_kstatus status, const char *msg
 
 	(void)ctx;
 	snprintf(logged + used, sizeof(logged) - used, "%s=%s:%s;", id, cf_kstatus_name(status), msg);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int setup(void **state)
@@ -168,16 +161,16 @@ static void test_deployment_rollout(void **state)
 	(void)state;
 	NEED_CLUSTER();
 	create_all(objs);
-	t0 = now_ms();
+	t0 = cft_now_ms();
 	rc = wait_for(objs, 1500, CF_KSTATUS_JOBS_COMPLETE, 1);
-	assert_true(now_ms() - t0 >= 1500);
+	assert_true(cft_now_ms() - t0 >= 1500);
 	expect(rc, CF_ETIMEOUT, "timeout waiting for: [Deployment/%s/web status: 'InProgress']");
 	if (!strstr(logged, "/web=InProgress:") || strstr(logged, "ConfigMap"))
 		fail_msg("unexpected log: %s", logged);
 	patch_status("apps/v1", "Deployment", "web", ROLLED_OUT);
-	t0 = now_ms();
+	t0 = cft_now_ms();
 	CHECK(wait_for(objs, 5000, CF_KSTATUS_JOBS_COMPLETE, 0));
-	assert_true(now_ms() - t0 < 1000);
+	assert_true(cft_now_ms() - t0 < 1000);
 	assert_string_equal(logged, "");
 }
 
@@ -193,10 +186,10 @@ static void test_failed_early(void **state)
 	patch_status("apps/v1", "Deployment", "stuck",
 		     "{\"observedGeneration\":1,\"replicas\":1,\"updatedReplicas\":1,\"conditions\":[{\"type\":\"Progressing\","
 		     "\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"timed out\"}]}");
-	t0 = now_ms();
+	t0 = cft_now_ms();
 	expect(wait_for(objs, 20000, CF_KSTATUS_JOBS_COMPLETE, 0), CF_ERROR,
 	       "failed early due to stalled resources: [Deployment/%s/stuck status: 'Failed']");
-	assert_true(now_ms() - t0 < 5000);
+	assert_true(cft_now_ms() - t0 < 5000);
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "cf/error.h"
 #include "cf/kube.h"
 #include "kubetest.h"
+#include "testsupport.h"
 #include "hc.h"
 
 static cf_kube *kc;
@@ -37,14 +38,6 @@ static char ns[64];
 		if (!kc)                                                                               \
 			skip(); /* CF_KUBECONFIG is unset: run tests/cluster/up.sh first */            \
 	} while (0)
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int setup(void **state)
 {
@@ -122,14 +115,14 @@ static void test_paused_deployment_skipped(void **state)
 	objs = objects("[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm\",\"namespace\":\"%s\"}},"
 		       DEPLOYMENT("web", "") "," DEPLOYMENT("paused", "\"paused\":true,") "]");
 	CHECK(hc_apply(kc, objs, 10000));
-	t0 = now_ms();
+	t0 = cft_now_ms();
 	rc = hc_wait(kc, objs, 1500, 1);
-	assert_true(now_ms() - t0 >= 1500);
+	assert_true(cft_now_ms() - t0 >= 1500);
 	expect_error(rc, CF_ETIMEOUT, "timeout waiting for: [Deployment/%s/web status: 'InProgress']");
 	patch_status("apps/v1", "Deployment", "web", ROLLED_OUT);
-	t0 = now_ms();
+	t0 = cft_now_ms();
 	CHECK(hc_wait(kc, objs, 5000, 1));
-	assert_true(now_ms() - t0 < 1000);
+	assert_true(cft_now_ms() - t0 < 1000);
 	json_decref(objs);
 }
 
