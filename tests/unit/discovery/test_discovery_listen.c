@@ -3,35 +3,19 @@
  * reach the handler on the listener's thread, other types do not, and bad flag values are refused
  * with a message naming them. No cluster is needed: only --events-connect endpoints are used.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cf/discovery.h"
 #include "cf/error.h"
-
-/* nanomsg cannot report the port it bound, so ask the kernel for a free one first. */
-static void free_url(char *buf, size_t size)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	snprintf(buf, size, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
-	close(fd);
-}
+#include "testsupport.h"
 
 typedef struct {
 	pthread_mutex_t lock;
@@ -73,7 +57,8 @@ static void test_delivers_subscribed_types(void **state)
 	cf_bus_msg ar = {.type = CF_BUS_ARTIFACT_READY}, rr = {.type = CF_BUS_RECONCILE_RESULT};
 
 	(void)state;
-	free_url(url, sizeof(url));
+	/* nanomsg cannot report the port it bound, so ask the kernel for a free one first. */
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", cft_free_port());
 	assert_int_equal(cf_bus_pub_new(&pub, url, "source-controller"), 0);
 	/* A second, unreachable endpoint in the list does not hold up the first. */
 	snprintf(list, sizeof(list), " %s , tcp://127.0.0.1:1", url);
